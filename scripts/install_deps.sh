@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs what building, serving and testing llm-gateway need on Debian 12:
+# Debian's packages only (Bazel, gRPC, Protobuf, Abseil, libcurl, simdjson,
+# GoogleTest, SQLite, Python gRPC) plus buf from npm. Idempotent and quiet
+# when everything is already there. Needs root (or sudo) for apt-get.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(
+  bazel-bootstrap          # Bazel 4.2.3 (offline build; see bazel/)
+  g++
+  protobuf-compiler libprotobuf-dev
+  protobuf-compiler-grpc libgrpc++-dev grpc-proto
+  libabsl-dev
+  libcurl4-openssl-dev
+  libsimdjson-dev
+  libgtest-dev
+  libsqlite3-dev
+  python3-grpcio python3-protobuf   # the Python client round trip
+  nodejs npm                        # buf (proto lint, buf curl)
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  echo "installing: ${missing[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if [ ! -x node_modules/.bin/buf ]; then
+  npm install --no-audit --no-fund --silent >/dev/null
+fi

@@ -1,0 +1,28 @@
+// llmgateway.v1.Generation on the gRPC callback API: no thread per call; a
+// call waits for its upstream as a reactor, woken by the HTTP loop.
+#ifndef LLM_GATEWAY_SERVER_API_GENERATION_SERVICE_H_
+#define LLM_GATEWAY_SERVER_API_GENERATION_SERVICE_H_
+
+#include "llmgateway/v1/generation.grpc.pb.h"
+#include "server/routing/router.h"
+
+namespace llmgateway {
+
+// GenerateStream and BatchGenerate are not built yet: the generated base
+// class answers them UNIMPLEMENTED.
+class GenerationService final : public llmgateway::v1::Generation::CallbackService {
+ public:
+  // `router` must outlive the service.
+  explicit GenerationService(const Router* router) : router_(router) {}
+
+  grpc::ServerUnaryReactor* Generate(grpc::CallbackServerContext* context,
+                                     const llmgateway::v1::GenerateRequest* request,
+                                     llmgateway::v1::GenerateResponse* response) override;
+
+ private:
+  const Router* const router_;
+};
+
+}  // namespace llmgateway
+
+#endif  // LLM_GATEWAY_SERVER_API_GENERATION_SERVICE_H_

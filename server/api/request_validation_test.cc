@@ -1,0 +1,76 @@
+#include "server/api/request_validation.h"
+
+#include "google/protobuf/text_format.h"
+#include "gtest/gtest.h"
+#include "server/common/status_details.h"
+
+namespace llmgateway {
+namespace {
+
+v1::GenerateRequest Parse(const std::string& text) {
+  v1::GenerateRequest request;
+  EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(text, &request)) << text;
+  return request;
+}
+
+TEST(RequestValidationTest, AcceptsPromptAndMessages) {
+  EXPECT_TRUE(ValidateGenerateRequest(Parse(R"pb(model: "m" prompt: "hi")pb")).ok());
+  EXPECT_TRUE(ValidateGenerateRequest(Parse(R"pb(
+                model: "m"
+                messages { role: ROLE_SYSTEM parts { text: "be brief" } }
+                messages { role: ROLE_USER parts { text: "hi" } }
+                config { temperature: 0.2 max_output_tokens: 10 }
+              )pb"))
+                  .ok());
+}
+
+struct BadCase {
+  std::string request;
+  std::string field;
+};
+
+class BadRequestTest : public ::testing::TestWithParam<BadCase> {};
+
+TEST_P(BadRequestTest, IsInvalidArgumentNamingTheField) {
+  absl::Status status = ValidateGenerateRequest(Parse(GetParam().request));
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(status.message().substr(0, GetParam().field.size() + 1),
+            GetParam().field + ":")
+      << status;
+  auto info = GetErrorInfo(status);
+  ASSERT_TRUE(info.has_value());
+  EXPECT_EQ(info->reason(), "INVALID_REQUEST");
+  EXPECT_EQ(info->metadata().at("field"), GetParam().field);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Fields, BadRequestTest,
+    ::testing::Values(
+        BadCase{R"pb(prompt: "hi")pb", "model"},
+        BadCase{R"pb(model: "m")pb", "messages"},
+        BadCase{R"pb(model: "m" prompt: "a" messages { role: ROLE_USER parts { text: "b" } })pb",
+                "prompt"},
+        BadCase{R"pb(model: "m" messages { parts { text: "b" } })pb", "messages[0].role"},
+        BadCase{R"pb(model: "m" messages { role: 42 parts { text: "b" } })pb",
+                "messages[0].role"},
+        BadCase{R"pb(model: "m" messages { role: ROLE_USER })pb", "messages[0].parts"},
+        BadCase{R"pb(model: "m" messages { role: ROLE_USER parts {} })pb",
+                "messages[0].parts[0]"},
+        BadCase{R"pb(model: "m"
+                     messages { role: ROLE_USER parts { text: "x" } }
+                     messages { role: ROLE_TOOL parts { tool_result { content: "1" } } })pb",
+                "messages[1].parts[0].tool_result.tool_call_id"},
+        BadCase{R"pb(model: "m" messages { role: ROLE_USER parts { media { data: "x" } } })pb",
+                "messages[0].parts[0].media.mime_type"},
+        BadCase{R"pb(model: "m" prompt: "x" config { max_output_tokens: -5 })pb",
+                "config.max_output_tokens"},
+        BadCase{R"pb(model: "m" prompt: "x" config { max_output_tokens: 0 })pb",
+                "config.max_output_tokens"},
+        BadCase{R"pb(model: "m" prompt: "x" config { temperature: 3 })pb",
+                "config.temperature"},
+        BadCase{R"pb(model: "m" prompt: "x" config { top_p: -0.1 })pb", "config.top_p"},
+        BadCase{R"pb(model: "m" prompt: "x" config { stop_sequences: "" })pb",
+                "config.stop_sequences[0]"}));
+
+}  // namespace
+}  // namespace llmgateway

@@ -1,0 +1,195 @@
+// Config parsing, overrides, defaults and validation.
+#include "server/config/config_loader.h"
+
+#include <fstream>
+#include <sstream>
+#include <vector>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "google/protobuf/io/tokenizer.h"
+#include "google/protobuf/text_format.h"
+
+namespace llmgateway::config {
+namespace {
+
+constexpr absl::string_view kDefaultListen = "0.0.0.0:50051";
+constexpr int64_t kDefaultTimeoutSeconds = 600;
+constexpr int64_t kDefaultConnectTimeoutSeconds = 10;
+
+class CollectErrors : public google::protobuf::io::ErrorCollector {
+ public:
+  explicit CollectErrors(absl::string_view source) : source_(source) {}
+  void AddError(int line, int column, const std::string& message) override {
+    // The parser counts from 0; editors count from 1.
+    errors_.push_back(absl::StrCat(source_, ":", line + 1, ":", column + 1, ": ", message));
+  }
+  void AddWarning(int line, int column, const std::string& message) override {}
+  const std::vector<std::string>& errors() const { return errors_; }
+
+ private:
+  std::string source_;
+  std::vector<std::string> errors_;
+};
+
+absl::Status FieldError(absl::string_view field, absl::string_view problem) {
+  return absl::InvalidArgumentError(absl::StrCat("config: ", field, ": ", problem));
+}
+
+bool IsHostPort(absl::string_view address) {
+  const size_t colon = address.rfind(':');
+  if (colon == absl::string_view::npos || colon == 0) return false;
+  int port = 0;
+  return absl::SimpleAtoi(address.substr(colon + 1), &port) && port >= 0 &&
+         port <= 65535;
+}
+
+bool IsValidEnvName(absl::string_view name) {
+  if (name.empty() || absl::ascii_isdigit(name[0])) return false;
+  for (char c : name) {
+    if (!absl::ascii_isalnum(c) && c != '_') return false;
+  }
+  return true;
+}
+
+void SetDefaultDuration(google::protobuf::Duration* duration, int64_t seconds) {
+  if (duration->seconds() == 0 && duration->nanos() == 0) duration->set_seconds(seconds);
+}
+
+}  // namespace
+
+absl::StatusOr<GatewayConfig> ParseConfigText(absl::string_view text,
+                                              absl::string_view source) {
+  GatewayConfig config;
+  CollectErrors errors(source);
+  google::protobuf::TextFormat::Parser parser;
+  parser.RecordErrorsTo(&errors);
+  if (!parser.ParseFromString(std::string(text), &config)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("config: ", absl::StrJoin(errors.errors(), "; ")));
+  }
+  return config;
+}
+
+absl::StatusOr<GatewayConfig> LoadConfigFile(const std::string& path) {
+  std::ifstream file(path);
+  if (!file) return absl::NotFoundError(absl::StrCat("config: cannot read ", path));
+  std::stringstream text;
+  text << file.rdbuf();
+  return ParseConfigText(text.str(), path);
+}
+
+void ApplyOverrides(const Overrides& overrides, GatewayConfig* config) {
+  if (overrides.listen.has_value()) config->set_listen(*overrides.listen);
+  if (!overrides.openai_base_url.has_value() && !overrides.openai_api_key_env.has_value()) {
+    return;
+  }
+  Provider* openai = nullptr;
+  for (Provider& provider : *config->mutable_providers()) {
+    if (provider.name() == "openai") openai = &provider;
+  }
+  if (openai == nullptr) {
+    openai = config->add_providers();
+    openai->set_name("openai");
+    openai->set_kind("openai");
+    openai->set_api_key_env("OPENAI_API_KEY");
+  }
+  if (overrides.openai_base_url.has_value()) {
+    openai->set_base_url(*overrides.openai_base_url);
+    if (config->default_provider().empty()) config->set_default_provider("openai");
+  }
+  if (overrides.openai_api_key_env.has_value()) {
+    openai->set_api_key_env(*overrides.openai_api_key_env);
+  }
+}
+
+void ApplyDefaults(GatewayConfig* config) {
+  if (config->listen().empty()) config->set_listen(std::string(kDefaultListen));
+  for (Provider& provider : *config->mutable_providers()) {
+    SetDefaultDuration(provider.mutable_timeout(), kDefaultTimeoutSeconds);
+    SetDefaultDuration(provider.mutable_connect_timeout(), kDefaultConnectTimeoutSeconds);
+    while (absl::EndsWith(provider.base_url(), "/")) {
+      provider.mutable_base_url()->pop_back();
+    }
+  }
+  for (ModelAlias& model : *config->mutable_models()) {
+    if (model.upstream_model().empty()) model.set_upstream_model(model.name());
+  }
+}
+
+absl::Status ValidateConfig(const GatewayConfig& config) {
+  if (!IsHostPort(config.listen())) {
+    return FieldError("listen", absl::StrCat("\"", config.listen(),
+                                             "\" is not HOST:PORT"));
+  }
+  absl::flat_hash_set<std::string> providers;
+  for (int i = 0; i < config.providers_size(); ++i) {
+    const Provider& provider = config.providers(i);
+    const std::string field = absl::StrCat("providers[", i, "]");
+    if (provider.name().empty()) return FieldError(field + ".name", "is required");
+    if (!providers.insert(provider.name()).second) {
+      return FieldError(field + ".name",
+                        absl::StrCat("\"", provider.name(), "\" is used twice"));
+    }
+    if (provider.kind() != "openai") {
+      return FieldError(field + ".kind",
+                        absl::StrCat("\"", provider.kind(),
+                                     "\" is not a known kind (known: \"openai\")"));
+    }
+    if (!absl::StartsWith(provider.base_url(), "http://") &&
+        !absl::StartsWith(provider.base_url(), "https://")) {
+      return FieldError(field + ".base_url", "must be an http:// or https:// URL");
+    }
+    if (!provider.api_key_env().empty() && !IsValidEnvName(provider.api_key_env())) {
+      return FieldError(field + ".api_key_env",
+                        "must be the NAME of an environment variable (letters, "
+                        "digits, _), not the key itself");
+    }
+    if (provider.timeout().seconds() < 0 || provider.connect_timeout().seconds() < 0) {
+      return FieldError(field + ".timeout", "must not be negative");
+    }
+    if (provider.max_connections() < 0) {
+      return FieldError(field + ".max_connections", "must not be negative");
+    }
+  }
+  absl::flat_hash_set<std::string> aliases;
+  for (int i = 0; i < config.models_size(); ++i) {
+    const ModelAlias& model = config.models(i);
+    const std::string field = absl::StrCat("models[", i, "]");
+    if (model.name().empty()) return FieldError(field + ".name", "is required");
+    if (!aliases.insert(model.name()).second) {
+      return FieldError(field + ".name",
+                        absl::StrCat("\"", model.name(), "\" is used twice"));
+    }
+    if (!providers.contains(model.provider())) {
+      return FieldError(field + ".provider",
+                        absl::StrCat("\"", model.provider(), "\" is not a provider"));
+    }
+  }
+  for (int i = 0; i < config.models_size(); ++i) {
+    for (int j = 0; j < config.models(i).fallbacks_size(); ++j) {
+      const std::string& fallback = config.models(i).fallbacks(j);
+      if (!aliases.contains(fallback)) {
+        return FieldError(absl::StrCat("models[", i, "].fallbacks[", j, "]"),
+                          absl::StrCat("\"", fallback, "\" is not a model alias"));
+      }
+    }
+  }
+  if (!config.default_provider().empty() &&
+      !providers.contains(config.default_provider())) {
+    return FieldError("default_provider",
+                      absl::StrCat("\"", config.default_provider(), "\" is not a provider"));
+  }
+  if (config.providers().empty()) {
+    return FieldError("providers",
+                      "no provider configured (give --openai_base_url or a "
+                      "providers entry in --config)");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace llmgateway::config

@@ -1,0 +1,39 @@
+// Reads the textproto config, applies command-line overrides and defaults,
+// and validates it, naming the offending field in every error.
+#ifndef LLM_GATEWAY_SERVER_CONFIG_CONFIG_LOADER_H_
+#define LLM_GATEWAY_SERVER_CONFIG_CONFIG_LOADER_H_
+
+#include <optional>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "server/config/config.pb.h"
+
+namespace llmgateway::config {
+
+// Parses textproto. Syntax errors name `source:line:column`.
+absl::StatusOr<GatewayConfig> ParseConfigText(absl::string_view text,
+                                              absl::string_view source);
+absl::StatusOr<GatewayConfig> LoadConfigFile(const std::string& path);
+
+// What the command line may set; flags override the file.
+struct Overrides {
+  std::optional<std::string> listen;
+  // Adds (or re-points) the provider named "openai" and makes it the
+  // default provider, so any model name passes through to it.
+  std::optional<std::string> openai_base_url;
+  std::optional<std::string> openai_api_key_env;
+};
+void ApplyOverrides(const Overrides& overrides, GatewayConfig* config);
+
+// Fills unset values (listen address, timeouts, upstream_model) in place.
+void ApplyDefaults(GatewayConfig* config);
+
+// INVALID_ARGUMENT naming the field, e.g. `providers[1].base_url: ...`.
+absl::Status ValidateConfig(const GatewayConfig& config);
+
+}  // namespace llmgateway::config
+
+#endif  // LLM_GATEWAY_SERVER_CONFIG_CONFIG_LOADER_H_

@@ -1,0 +1,121 @@
+#include "server/config/config_loader.h"
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace llmgateway::config {
+namespace {
+
+using ::testing::HasSubstr;
+
+constexpr absl::string_view kGood = R"pb(
+  listen: "127.0.0.1:0"
+  providers {
+    name: "local"
+    kind: "openai"
+    base_url: "http://127.0.0.1:8000/v1/"
+    api_key_env: "LOCAL_KEY"
+    timeout { seconds: 30 }
+  }
+  models { name: "fast" provider: "local" upstream_model: "llama-3-8b" }
+  models { name: "smart" provider: "local" fallbacks: "fast" }
+)pb";
+
+absl::StatusOr<GatewayConfig> Load(absl::string_view text) {
+  absl::StatusOr<GatewayConfig> config = ParseConfigText(text, "test.textproto");
+  if (!config.ok()) return config;
+  ApplyDefaults(&*config);
+  if (absl::Status status = ValidateConfig(*config); !status.ok()) return status;
+  return config;
+}
+
+TEST(ConfigLoaderTest, GoodConfigGetsDefaults) {
+  absl::StatusOr<GatewayConfig> config = Load(kGood);
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->providers(0).base_url(), "http://127.0.0.1:8000/v1");
+  EXPECT_EQ(config->providers(0).timeout().seconds(), 30);
+  EXPECT_EQ(config->providers(0).connect_timeout().seconds(), 10);
+  EXPECT_EQ(config->models(1).upstream_model(), "smart");
+}
+
+TEST(ConfigLoaderTest, SyntaxErrorNamesLineAndColumn) {
+  absl::StatusOr<GatewayConfig> config =
+      ParseConfigText("listen: \"x:1\"\nproviders { nme: \"a\" }\n", "gw.textproto");
+  ASSERT_FALSE(config.ok());
+  EXPECT_THAT(config.status().message(), HasSubstr("gw.textproto:2:"));
+  EXPECT_THAT(config.status().message(), HasSubstr("nme"));
+}
+
+struct BadCase {
+  std::string text;
+  std::string field;
+};
+
+class BadConfigTest : public ::testing::TestWithParam<BadCase> {};
+
+TEST_P(BadConfigTest, NamesTheField) {
+  absl::StatusOr<GatewayConfig> config = Load(GetParam().text);
+  ASSERT_FALSE(config.ok());
+  EXPECT_EQ(config.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(config.status().message(), HasSubstr(GetParam().field + ":"));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Fields, BadConfigTest,
+    ::testing::Values(
+        BadCase{"listen: \"nope\" providers { name: \"p\" kind: \"openai\" "
+                "base_url: \"http://x\" }",
+                "listen"},
+        BadCase{"providers { name: \"p\" kind: \"soap\" base_url: \"http://x\" }",
+                "providers[0].kind"},
+        BadCase{"providers { name: \"p\" kind: \"openai\" base_url: \"ftp://x\" }",
+                "providers[0].base_url"},
+        BadCase{"providers { name: \"p\" kind: \"openai\" base_url: \"http://x\" "
+                "api_key_env: \"sk-live-123\" }",
+                "providers[0].api_key_env"},
+        BadCase{"providers { name: \"p\" kind: \"openai\" base_url: \"http://x\" }"
+                "providers { name: \"p\" kind: \"openai\" base_url: \"http://y\" }",
+                "providers[1].name"},
+        BadCase{"providers { name: \"p\" kind: \"openai\" base_url: \"http://x\" }"
+                "models { name: \"m\" provider: \"q\" }",
+                "models[0].provider"},
+        BadCase{"providers { name: \"p\" kind: \"openai\" base_url: \"http://x\" }"
+                "models { name: \"m\" provider: \"p\" fallbacks: \"zz\" }",
+                "models[0].fallbacks[0]"},
+        BadCase{"providers { name: \"p\" kind: \"openai\" base_url: \"http://x\" }"
+                "default_provider: \"q\"",
+                "default_provider"},
+        BadCase{"listen: \"127.0.0.1:1\"", "providers"}));
+
+TEST(ConfigLoaderTest, FlagsAloneMakeAPassThroughProvider) {
+  GatewayConfig config;
+  Overrides overrides;
+  overrides.listen = "127.0.0.1:7000";
+  overrides.openai_base_url = "http://127.0.0.1:8000/v1";
+  ApplyOverrides(overrides, &config);
+  ApplyDefaults(&config);
+  ASSERT_TRUE(ValidateConfig(config).ok()) << ValidateConfig(config);
+  EXPECT_EQ(config.listen(), "127.0.0.1:7000");
+  ASSERT_EQ(config.providers_size(), 1);
+  EXPECT_EQ(config.providers(0).name(), "openai");
+  EXPECT_EQ(config.providers(0).api_key_env(), "OPENAI_API_KEY");
+  EXPECT_EQ(config.default_provider(), "openai");
+}
+
+TEST(ConfigLoaderTest, FlagsOverrideTheFile) {
+  absl::StatusOr<GatewayConfig> config = ParseConfigText(
+      "providers { name: \"openai\" kind: \"openai\" base_url: \"http://a/v1\" "
+      "api_key_env: \"A\" }",
+      "f");
+  ASSERT_TRUE(config.ok());
+  Overrides overrides;
+  overrides.openai_base_url = "http://b/v1";
+  overrides.openai_api_key_env = "B";
+  ApplyOverrides(overrides, &*config);
+  ASSERT_EQ(config->providers_size(), 1);
+  EXPECT_EQ(config->providers(0).base_url(), "http://b/v1");
+  EXPECT_EQ(config->providers(0).api_key_env(), "B");
+}
+
+}  // namespace
+}  // namespace llmgateway::config

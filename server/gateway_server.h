@@ -1,0 +1,54 @@
+// Wires the gateway together: HTTP client, providers, router and the gRPC
+// services (plus health and reflection), and owns their shutdown order.
+#ifndef LLM_GATEWAY_SERVER_GATEWAY_SERVER_H_
+#define LLM_GATEWAY_SERVER_GATEWAY_SERVER_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "grpcpp/server.h"
+#include "server/api/generation_service.h"
+#include "server/api/models_service.h"
+#include "server/config/config.pb.h"
+#include "server/http/http_client.h"
+#include "server/providers/provider.h"
+#include "server/routing/router.h"
+#include "llmgateway/v1/batch_jobs.grpc.pb.h"
+
+namespace llmgateway {
+
+class GatewayServer {
+ public:
+  // Builds and starts serving. `config` has passed ValidateConfig.
+  static absl::StatusOr<std::unique_ptr<GatewayServer>> Start(
+      const config::GatewayConfig& config);
+
+  // Stops accepting calls, cancels those in flight (their upstream transfers
+  // are aborted), then tears down the HTTP loop.
+  ~GatewayServer();
+
+  // The bound port (useful with port 0).
+  int port() const { return port_; }
+  void Wait() { server_->Wait(); }
+  void Shutdown();
+
+ private:
+  GatewayServer() = default;
+
+  std::unique_ptr<http::HttpClient> http_;
+  std::vector<std::unique_ptr<Provider>> providers_;
+  std::unique_ptr<Router> router_;
+  std::unique_ptr<GenerationService> generation_;
+  std::unique_ptr<ModelsService> models_;
+  // Not built yet: the generated base class answers every RPC UNIMPLEMENTED.
+  std::unique_ptr<llmgateway::v1::BatchJobs::CallbackService> batch_jobs_;
+  std::unique_ptr<grpc::Server> server_;
+  int port_ = 0;
+  bool shut_down_ = false;
+};
+
+}  // namespace llmgateway
+
+#endif  // LLM_GATEWAY_SERVER_GATEWAY_SERVER_H_

@@ -1,0 +1,669 @@
+// Ownership and lifetime:
+// - HttpClient owns its Loop; the Loop owns the CURLM, the loop thread and
+//   every Transfer, first inside a queued Start command (pending_), then in
+//   transfers_ (loop thread only) until it completes.
+// - A Transfer owns its easy handle, its header list and its HttpRequest (curl
+//   reads the URL and the POST body from it in place), and borrows the
+//   TransferHandler.
+// - Completion (Finish) erases the Transfer from transfers_, removes the easy
+//   handle from the multi (which closes a connection left mid-response),
+//   cleans it up, destroys the Transfer, and only then calls OnComplete: the
+//   handler may delete itself or start new transfers from there.
+// - Fetch's BufferingHandler owns itself and deletes itself in OnComplete.
+// - Other threads touch only the command queue (under mu_) and the atomic
+//   counter; curl handles and Transfers are touched on the loop thread only.
+//   The one handler call off the loop thread: a Start that loses a race with
+//   the destructor (the loop has already exited) gets OnComplete(CANCELLED)
+//   on the caller's thread, inside Start.
+// - The destructor joins the loop, so it must not run on the loop thread
+//   (from a handler): that aborts.
+#include "server/http/http_client.h"
+
+#include <curl/curl.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <limits>
+#include <mutex>
+#include <thread>
+#include <utility>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+
+namespace llmgateway::http {
+
+const std::string* ResponseHead::Find(absl::string_view lower_name) const {
+  for (const HttpHeader& h : headers) {
+    if (h.name == lower_name) return &h.value;
+  }
+  return nullptr;
+}
+
+namespace {
+
+constexpr size_t kNoBodyCap = std::numeric_limits<size_t>::max();
+// curl shortens this to its own next timeout; the bound only matters if a
+// wakeup were ever lost.
+constexpr int kMaxPollMs = 1000;
+
+void GlobalInitOnce() {
+  // curl_global_init is not safe to race with other curl use, so it runs once,
+  // before the first loop thread exists; it is never undone (process
+  // lifetime).
+  static const CURLcode rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+  if (rc != CURLE_OK) {
+    std::fprintf(stderr, "curl_global_init failed: %s\n",
+                 curl_easy_strerror(rc));
+    std::abort();
+  }
+}
+
+long CeilMillis(absl::Duration d) {
+  const int64_t ms =
+      absl::ToInt64Milliseconds(absl::Ceil(d, absl::Milliseconds(1)));
+  // curl reads 0 as "no timeout": an expired budget must still time out.
+  return static_cast<long>(std::clamp<int64_t>(
+      ms, 1, std::numeric_limits<long>::max()));
+}
+
+struct Transfer {
+  Transfer(HttpRequest req, TransferHandler* h, size_t cap)
+      : request(std::move(req)), handler(h), body_cap(cap) {
+    errbuf[0] = '\0';
+  }
+  ~Transfer() {
+    if (easy != nullptr) curl_easy_cleanup(easy);
+    curl_slist_free_all(header_list);
+  }
+  Transfer(const Transfer&) = delete;
+  Transfer& operator=(const Transfer&) = delete;
+
+  HttpClient::TransferId id = 0;
+  HttpRequest request;
+  TransferHandler* handler;
+  const size_t body_cap;
+  CURL* easy = nullptr;
+  curl_slist* header_list = nullptr;
+  std::chrono::steady_clock::time_point started;
+
+  ResponseHead head;
+  bool head_delivered = false;
+  // Set when the write callback returned CURL_WRITEFUNC_PAUSE.
+  bool paused = false;
+  // Bytes curl will hand to the write callback again after a pause: the
+  // handler already has them (see WriteCallback).
+  size_t redelivered = 0;
+  size_t body_bytes = 0;
+  bool cap_exceeded = false;
+  // Cancel() was called on the loop thread (from a handler callback): stop
+  // delivering at once, without waiting for the queued command.
+  bool cancel_requested = false;
+  char errbuf[CURL_ERROR_SIZE];
+};
+
+// Returns false to abort the transfer (body cap already exceeded).
+bool DeliverHead(Transfer& t) {
+  if (t.head.status == 0) {
+    curl_easy_getinfo(t.easy, CURLINFO_RESPONSE_CODE, &t.head.status);
+  }
+  if (t.body_cap != kNoBodyCap) {
+    uint64_t length = 0;
+    const std::string* cl = t.head.Find("content-length");
+    if (cl != nullptr && absl::SimpleAtoi(*cl, &length) && length > t.body_cap) {
+      t.cap_exceeded = true;
+      return false;
+    }
+  }
+  t.head_delivered = true;
+  t.handler->OnHead(t.head);
+  return true;
+}
+
+// curl calls this once per header line, status line and blank line included.
+size_t HeaderCallback(char* data, size_t size, size_t nmemb, void* userdata) {
+  Transfer& t = *static_cast<Transfer*>(userdata);
+  const size_t len = size * nmemb;
+  if (t.cancel_requested) return 0;
+  // Trailers of a chunked body come here too; the head is already out.
+  if (t.head_delivered) return len;
+  absl::string_view line = absl::StripTrailingAsciiWhitespace(
+      absl::string_view(data, len));
+  if (absl::StartsWith(line, "HTTP/")) {
+    // A new head: an interim 1xx before it is forgotten.
+    t.head.headers.clear();
+    t.head.status = 0;
+    const size_t sp = line.find(' ');
+    if (sp != absl::string_view::npos) {
+      absl::string_view code = line.substr(sp + 1, 3);
+      int status = 0;
+      if (absl::SimpleAtoi(code, &status)) t.head.status = status;
+    }
+    return len;
+  }
+  if (line.empty()) {
+    if (t.head.status >= 100 && t.head.status < 200) return len;
+    return DeliverHead(t) ? len : 0;
+  }
+  if ((line.front() == ' ' || line.front() == '\t') &&
+      !t.head.headers.empty()) {
+    // Obsolete line folding: the line continues the previous value.
+    std::string& value = t.head.headers.back().value;
+    absl::StrAppend(&value, " ", absl::StripAsciiWhitespace(line));
+    return len;
+  }
+  const size_t colon = line.find(':');
+  if (colon == absl::string_view::npos) return len;
+  HttpHeader& h = t.head.headers.emplace_back();
+  h.name = absl::AsciiStrToLower(
+      absl::StripTrailingAsciiWhitespace(line.substr(0, colon)));
+  h.value = std::string(absl::StripAsciiWhitespace(line.substr(colon + 1)));
+  return len;
+}
+
+// curl_easy_pause's contract (7.88 and current): a write callback that
+// returns CURL_WRITEFUNC_PAUSE "could not take care of any data at all", so
+// curl keeps the chunk (and anything decoded after it) and delivers it again,
+// first, once unpaused, possibly split differently (7.88 concatenates it with
+// later data and re-chops at CURL_MAX_WRITE_SIZE). The handler contract is
+// that a paused chunk is consumed, so the handler sees it now and the
+// re-delivered prefix is skipped by byte count.
+size_t WriteCallback(char* data, size_t size, size_t nmemb, void* userdata) {
+  Transfer& t = *static_cast<Transfer*>(userdata);
+  const size_t len = size * nmemb;
+  if (t.cancel_requested) return CURL_WRITEFUNC_ERROR;
+  const size_t skip = std::min(t.redelivered, len);
+  t.redelivered -= skip;
+  if (skip == len) return len;
+  const absl::string_view chunk(data + skip, len - skip);
+  if (!t.head_delivered && !DeliverHead(t)) return CURL_WRITEFUNC_ERROR;
+  t.body_bytes += chunk.size();
+  if (t.body_bytes > t.body_cap) {
+    t.cap_exceeded = true;
+    return CURL_WRITEFUNC_ERROR;
+  }
+  const BodyAction action = t.handler->OnBody(chunk);
+  if (t.cancel_requested) return CURL_WRITEFUNC_ERROR;
+  if (action == BodyAction::kPause) {
+    // curl keeps all `len` bytes of this call, the skipped prefix included.
+    t.redelivered = len;
+    t.paused = true;
+    return CURL_WRITEFUNC_PAUSE;
+  }
+  return len;
+}
+
+// curl reports both budgets running out as CURLE_OPERATION_TIMEDOUT, and its
+// timers may fire a millisecond early, so the elapsed time is matched to the
+// nearer budget. A connect timeout is UNAVAILABLE: another upstream may do.
+bool TimedOutDuringConnect(const Transfer& t) {
+  const absl::Duration total = t.request.timeout;
+  // Unset, curl's own connect timeout applies (DEFAULT_CONNECT_TIMEOUT).
+  const absl::Duration connect =
+      t.request.connect_timeout == absl::InfiniteDuration()
+          ? absl::Seconds(300)
+          : t.request.connect_timeout;
+  if (total == absl::InfiniteDuration()) return true;
+  if (connect >= total) return false;
+  const absl::Duration elapsed =
+      absl::FromChrono(std::chrono::steady_clock::now() - t.started);
+  return elapsed < (connect + total) / 2;
+}
+
+absl::Status TransportStatus(const Transfer& t, CURLcode code) {
+  if (code == CURLE_OK) return absl::OkStatus();
+  if (t.cap_exceeded) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "response body exceeds the ", t.body_cap, "-byte buffering cap"));
+  }
+  if (t.cancel_requested) return absl::CancelledError("transfer cancelled");
+  // Never the request's headers: only curl's own description of the failure.
+  std::string message = curl_easy_strerror(code);
+  if (t.errbuf[0] != '\0') absl::StrAppend(&message, ": ", t.errbuf);
+  switch (code) {
+    case CURLE_OPERATION_TIMEDOUT:
+      return TimedOutDuringConnect(t) ? absl::UnavailableError(message)
+                                      : absl::DeadlineExceededError(message);
+    case CURLE_URL_MALFORMAT:
+    case CURLE_UNSUPPORTED_PROTOCOL:
+      // Retrying elsewhere cannot help: not UNAVAILABLE.
+      return absl::InvalidArgumentError(message);
+    case CURLE_FAILED_INIT:
+    case CURLE_BAD_FUNCTION_ARGUMENT:
+    case CURLE_UNKNOWN_OPTION:
+    case CURLE_NOT_BUILT_IN:
+    case CURLE_WRITE_ERROR:  // only our callbacks fail writes, with a flag
+      return absl::InternalError(message);
+    default:
+      return absl::UnavailableError(message);
+  }
+}
+
+// Used only to recognise Cancel() called from a handler on the loop thread.
+thread_local const void* current_loop = nullptr;
+
+class BufferingHandler final : public TransferHandler {
+ public:
+  BufferingHandler(size_t cap,
+                   absl::AnyInvocable<void(absl::StatusOr<HttpResponse>)> done)
+      : cap_(cap), done_(std::move(done)) {}
+
+  void OnHead(const ResponseHead& head) override {
+    response_.head = head;
+    uint64_t length = 0;
+    const std::string* cl = head.Find("content-length");
+    // The loop rejects a Content-Length over the cap before OnHead; the check
+    // only guards the reserve.
+    if (cl != nullptr && absl::SimpleAtoi(*cl, &length) && length <= cap_) {
+      response_.body.reserve(length + kBodyPadding);
+    }
+  }
+
+  BodyAction OnBody(absl::string_view chunk) override {
+    response_.body.append(chunk.data(), chunk.size());
+    return BodyAction::kContinue;
+  }
+
+  void OnComplete(absl::Status transport_status) override {
+    if (transport_status.ok()) {
+      std::string& body = response_.body;
+      if (body.capacity() < body.size() + kBodyPadding) {
+        body.reserve(body.size() + kBodyPadding);
+      }
+      done_(std::move(response_));
+    } else {
+      done_(std::move(transport_status));
+    }
+    delete this;
+  }
+
+ private:
+  const size_t cap_;
+  absl::AnyInvocable<void(absl::StatusOr<HttpResponse>)> done_;
+  HttpResponse response_;
+};
+
+}  // namespace
+
+class HttpClient::Loop {
+ public:
+  explicit Loop(const Options& options);
+  ~Loop();
+
+  TransferId Start(HttpRequest request, TransferHandler* handler,
+                   size_t body_cap);
+  void Cancel(TransferId id);
+  void Resume(TransferId id);
+  size_t Active() const { return active_.load(std::memory_order_relaxed); }
+  size_t max_buffered_body_bytes() const {
+    return options_.max_buffered_body_bytes;
+  }
+
+ private:
+  struct Command {
+    enum class Kind { kStart, kCancel, kResume };
+    Kind kind;
+    TransferId id;
+    std::unique_ptr<Transfer> transfer;  // kStart only
+  };
+
+  void Enqueue(Command::Kind kind, TransferId id);
+  void Run();
+  void Process(Command& command);
+  void StartTransfer(std::unique_ptr<Transfer> t);
+  absl::Status Configure(Transfer& t);
+  void ResumeTransfer(TransferId id);
+  void ReapFinished();
+  void Finish(TransferId id, absl::Status status);
+  void CompleteUnregistered(std::unique_ptr<Transfer> t, absl::Status status);
+  void Shutdown();
+
+  const Options options_;
+  CURLM* const multi_;
+
+  // Loop thread only.
+  absl::flat_hash_map<TransferId, std::unique_ptr<Transfer>> transfers_;
+  std::vector<Command> draining_;
+
+  // std::mutex, not absl::Mutex: Debian's libabsl is built without TSan
+  // annotations, so TSan cannot see absl::Mutex and reports every access to
+  // what it guards as a race; pthread mutexes it intercepts.
+  std::mutex mu_;
+  // Guarded by mu_:
+  std::vector<Command> pending_;
+  TransferId next_id_ = 1;
+  bool shutdown_requested_ = false;
+  bool stopped_ = false;  // the loop has exited: nothing drains pending_
+
+  std::atomic<size_t> active_{0};
+  std::thread thread_;
+};
+
+HttpClient::Loop::Loop(const Options& options)
+    : options_(options), multi_((GlobalInitOnce(), curl_multi_init())) {
+  if (multi_ == nullptr) {
+    std::fprintf(stderr, "curl_multi_init failed\n");
+    std::abort();
+  }
+  curl_multi_setopt(multi_, CURLMOPT_MAXCONNECTS,
+                    static_cast<long>(options_.max_idle_connections));
+  if (options_.max_host_connections > 0) {
+    curl_multi_setopt(multi_, CURLMOPT_MAX_HOST_CONNECTIONS,
+                      static_cast<long>(options_.max_host_connections));
+  }
+  curl_multi_setopt(multi_, CURLMOPT_PIPELINING,
+                    static_cast<long>(CURLPIPE_MULTIPLEX));
+  thread_ = std::thread([this] { Run(); });
+}
+
+HttpClient::Loop::~Loop() {
+  if (current_loop == this) {
+    // Joining itself would deadlock; this is a caller bug.
+    std::fprintf(stderr,
+                 "HttpClient destroyed from one of its own callbacks\n");
+    std::abort();
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    shutdown_requested_ = true;
+    curl_multi_wakeup(multi_);
+  }
+  thread_.join();
+  curl_multi_cleanup(multi_);
+}
+
+HttpClient::TransferId HttpClient::Loop::Start(HttpRequest request,
+                                               TransferHandler* handler,
+                                               size_t body_cap) {
+  auto t = std::make_unique<Transfer>(std::move(request), handler, body_cap);
+  TransferId id;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    id = next_id_++;
+    if (!stopped_) {
+      t->id = id;
+      active_.fetch_add(1, std::memory_order_relaxed);
+      const bool was_empty = pending_.empty();
+      pending_.push_back(Command{Command::Kind::kStart, id, std::move(t)});
+      // Under mu_, so the multi cannot be cleaned up in between (the loop
+      // sets stopped_ under mu_ before the destructor gets to cleanup). A
+      // non-empty queue already has a wakeup on its way.
+      if (was_empty) curl_multi_wakeup(multi_);
+      return id;
+    }
+  }
+  // No loop left to run it (Start raced with the destructor).
+  handler->OnComplete(absl::CancelledError("HTTP client is shut down"));
+  return id;
+}
+
+void HttpClient::Loop::Enqueue(Command::Kind kind, TransferId id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  // After stop every transfer has completed: Cancel/Resume are no-ops.
+  if (stopped_) return;
+  const bool was_empty = pending_.empty();
+  pending_.push_back(Command{kind, id, nullptr});
+  if (was_empty) curl_multi_wakeup(multi_);
+}
+
+void HttpClient::Loop::Cancel(TransferId id) {
+  if (current_loop == this) {
+    // From a handler on the loop thread: curl may be in the middle of a
+    // read, so only mark it; the callbacks then abort the transfer before
+    // any more data reaches the handler.
+    auto it = transfers_.find(id);
+    if (it != transfers_.end()) it->second->cancel_requested = true;
+  }
+  // Also queued: a paused or idle transfer gets no callback to abort from.
+  Enqueue(Command::Kind::kCancel, id);
+}
+
+void HttpClient::Loop::Resume(TransferId id) {
+  Enqueue(Command::Kind::kResume, id);
+}
+
+void HttpClient::Loop::Run() {
+  current_loop = this;
+  for (;;) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (shutdown_requested_) break;
+      draining_.swap(pending_);
+    }
+    for (Command& command : draining_) Process(command);
+    draining_.clear();
+    int running = 0;
+    curl_multi_perform(multi_, &running);
+    ReapFinished();
+    curl_multi_poll(multi_, nullptr, 0, kMaxPollMs, nullptr);
+  }
+  Shutdown();
+  current_loop = nullptr;
+}
+
+void HttpClient::Loop::Process(Command& command) {
+  switch (command.kind) {
+    case Command::Kind::kStart:
+      StartTransfer(std::move(command.transfer));
+      break;
+    case Command::Kind::kCancel:
+      // Unknown id: it completed already, and completion won the race.
+      if (transfers_.contains(command.id)) {
+        Finish(command.id, absl::CancelledError("transfer cancelled"));
+      }
+      break;
+    case Command::Kind::kResume:
+      ResumeTransfer(command.id);
+      break;
+  }
+}
+
+void HttpClient::Loop::StartTransfer(std::unique_ptr<Transfer> t) {
+  t->easy = curl_easy_init();
+  if (t->easy == nullptr) {
+    CompleteUnregistered(std::move(t),
+                         absl::InternalError("curl_easy_init failed"));
+    return;
+  }
+  absl::Status status = Configure(*t);
+  if (!status.ok()) {
+    CompleteUnregistered(std::move(t), std::move(status));
+    return;
+  }
+  t->started = std::chrono::steady_clock::now();
+  const CURLMcode mc = curl_multi_add_handle(multi_, t->easy);
+  if (mc != CURLM_OK) {
+    CompleteUnregistered(
+        std::move(t),
+        absl::InternalError(absl::StrCat("curl_multi_add_handle: ",
+                                         curl_multi_strerror(mc))));
+    return;
+  }
+  const TransferId id = t->id;
+  transfers_.emplace(id, std::move(t));
+}
+
+absl::Status HttpClient::Loop::Configure(Transfer& t) {
+  CURL* const e = t.easy;
+  const HttpRequest& r = t.request;
+  if (r.method == HttpRequest::Method::kGet && !r.body.empty()) {
+    return absl::InvalidArgumentError("a GET request cannot carry a body");
+  }
+  bool has_expect = false;
+  bool has_content_type = false;
+  for (const std::string& line : r.headers) {
+    has_expect = has_expect || absl::StartsWithIgnoreCase(line, "expect:");
+    has_content_type =
+        has_content_type || absl::StartsWithIgnoreCase(line, "content-type:");
+    t.header_list = curl_slist_append(t.header_list, line.c_str());
+  }
+  // An empty "Name:" removes curl's default. No 100-continue round trip.
+  if (!has_expect) t.header_list = curl_slist_append(t.header_list, "Expect:");
+  // No made-up form content type on a POST the caller did not label.
+  if (!has_content_type && r.method == HttpRequest::Method::kPost) {
+    t.header_list = curl_slist_append(t.header_list, "Content-Type:");
+  }
+  if (t.header_list == nullptr) {
+    return absl::InternalError("curl_slist_append failed");
+  }
+
+  CURLcode rc = CURLE_OK;
+  auto set = [&](CURLoption option, auto value) {
+    if (rc == CURLE_OK) rc = curl_easy_setopt(e, option, value);
+  };
+  set(CURLOPT_PRIVATE, static_cast<void*>(&t));
+  set(CURLOPT_ERRORBUFFER, t.errbuf);
+  set(CURLOPT_URL, r.url.c_str());
+  // Provider URLs come from configuration: never file:// and the like.
+  set(CURLOPT_PROTOCOLS_STR, "http,https");
+  set(CURLOPT_NOSIGNAL, 1L);
+  set(CURLOPT_TCP_NODELAY, 1L);
+  set(CURLOPT_TCP_KEEPALIVE, 1L);
+  set(CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_2TLS));
+  if (absl::StartsWithIgnoreCase(r.url, "https://")) {
+    // Wait for a connection still in its TLS handshake (ALPN may say h2)
+    // rather than open another. Not for http://: curl 7.88 then parks every
+    // further transfer to the host until one of them finishes (the HTTP/1.1
+    // status line marks the host "no multiplex" without waking them), so a
+    // long stream would serialise the host behind it.
+    set(CURLOPT_PIPEWAIT, 1L);
+  }
+  set(CURLOPT_SUPPRESS_CONNECT_HEADERS, 1L);
+  // No CURLOPT_ACCEPT_ENCODING: decompression would let a paused transfer's
+  // buffered data grow well past what was read off the socket.
+  set(CURLOPT_HTTPHEADER, t.header_list);
+  set(CURLOPT_HEADERFUNCTION, &HeaderCallback);
+  set(CURLOPT_HEADERDATA, static_cast<void*>(&t));
+  set(CURLOPT_WRITEFUNCTION, &WriteCallback);
+  set(CURLOPT_WRITEDATA, static_cast<void*>(&t));
+  if (r.timeout != absl::InfiniteDuration()) {
+    set(CURLOPT_TIMEOUT_MS, CeilMillis(r.timeout));
+  }
+  if (r.connect_timeout != absl::InfiniteDuration()) {
+    set(CURLOPT_CONNECTTIMEOUT_MS, CeilMillis(r.connect_timeout));
+  }
+  if (r.method == HttpRequest::Method::kGet) {
+    set(CURLOPT_HTTPGET, 1L);
+  } else {
+    set(CURLOPT_POST, 1L);
+    set(CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(r.body.size()));
+    // Not COPYPOSTFIELDS: the Transfer keeps the body alive.
+    set(CURLOPT_POSTFIELDS, r.body.data());
+  }
+  if (rc != CURLE_OK) {
+    return absl::InternalError(
+        absl::StrCat("curl_easy_setopt: ", curl_easy_strerror(rc)));
+  }
+  return absl::OkStatus();
+}
+
+void HttpClient::Loop::ResumeTransfer(TransferId id) {
+  auto it = transfers_.find(id);
+  // Unknown: completed. Not paused: nothing to do (a Resume may overtake
+  // nothing, or arrive after the handler already resumed).
+  if (it == transfers_.end() || !it->second->paused) return;
+  Transfer& t = *it->second;
+  t.paused = false;
+  // May call WriteCallback right here with the data held since the pause.
+  const CURLcode rc = curl_easy_pause(t.easy, CURLPAUSE_CONT);
+  if (rc != CURLE_OK) {
+    // A callback refused the re-delivered data (cap, cancel) or curl failed:
+    // curl does not end the transfer by itself in that case.
+    Finish(id, TransportStatus(t, rc));
+  }
+}
+
+void HttpClient::Loop::ReapFinished() {
+  int left = 0;
+  while (CURLMsg* msg = curl_multi_info_read(multi_, &left)) {
+    if (msg->msg != CURLMSG_DONE) continue;
+    // msg dies with curl_multi_remove_handle: copy what is needed first.
+    CURL* const easy = msg->easy_handle;
+    const CURLcode code = msg->data.result;
+    char* priv = nullptr;
+    curl_easy_getinfo(easy, CURLINFO_PRIVATE, &priv);
+    Transfer& t = *reinterpret_cast<Transfer*>(priv);
+    // A whole response always had a head; this covers the unexpected.
+    if (code == CURLE_OK && !t.head_delivered) DeliverHead(t);
+    Finish(t.id, TransportStatus(t, code));
+  }
+}
+
+void HttpClient::Loop::Finish(TransferId id, absl::Status status) {
+  auto it = transfers_.find(id);
+  std::unique_ptr<Transfer> t = std::move(it->second);
+  transfers_.erase(it);
+  // Closes the connection of an unfinished HTTP/1 transfer (a reset stream
+  // on HTTP/2): the upstream sees the client leave now.
+  curl_multi_remove_handle(multi_, t->easy);
+  CompleteUnregistered(std::move(t), std::move(status));
+}
+
+void HttpClient::Loop::CompleteUnregistered(std::unique_ptr<Transfer> t,
+                                            absl::Status status) {
+  TransferHandler* const handler = t->handler;
+  t.reset();  // curl_easy_cleanup, before the handler hears of it.
+  active_.fetch_sub(1, std::memory_order_relaxed);
+  handler->OnComplete(std::move(status));
+}
+
+void HttpClient::Loop::Shutdown() {
+  std::vector<TransferId> ids;
+  ids.reserve(transfers_.size());
+  for (const auto& [id, t] : transfers_) ids.push_back(id);
+  for (TransferId id : ids) {
+    Finish(id, absl::CancelledError("HTTP client shutting down"));
+  }
+  // Starts queued before stopped_ is set (some from the OnComplete calls
+  // above) still get their OnComplete, here on the loop thread.
+  for (;;) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (pending_.empty()) {
+        stopped_ = true;
+        break;
+      }
+      draining_.swap(pending_);
+    }
+    for (Command& command : draining_) {
+      if (command.kind == Command::Kind::kStart) {
+        CompleteUnregistered(
+            std::move(command.transfer),
+            absl::CancelledError("HTTP client shutting down"));
+      }
+    }
+    draining_.clear();
+  }
+}
+
+HttpClient::HttpClient(Options options)
+    : loop_(std::make_unique<Loop>(options)) {}
+
+HttpClient::~HttpClient() = default;
+
+HttpClient::TransferId HttpClient::Start(HttpRequest request,
+                                         TransferHandler* handler) {
+  return loop_->Start(std::move(request), handler, kNoBodyCap);
+}
+
+HttpClient::TransferId HttpClient::Fetch(
+    HttpRequest request,
+    absl::AnyInvocable<void(absl::StatusOr<HttpResponse>)> done) {
+  const size_t cap = loop_->max_buffered_body_bytes();
+  return loop_->Start(std::move(request),
+                      new BufferingHandler(cap, std::move(done)), cap);
+}
+
+void HttpClient::Cancel(TransferId id) { loop_->Cancel(id); }
+
+void HttpClient::Resume(TransferId id) { loop_->Resume(id); }
+
+size_t HttpClient::ActiveTransfers() const { return loop_->Active(); }
+
+}  // namespace llmgateway::http

@@ -1,0 +1,95 @@
+// llm_gateway: the gRPC front door for LLM providers. Flags alone serve the
+// common case; --config serves everything else, and flags override it.
+#include <pthread.h>
+#include <signal.h>
+
+#include <cstdio>
+#include <optional>
+#include <string>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "server/common/log.h"
+#include "server/config/config_loader.h"
+#include "server/gateway_server.h"
+
+ABSL_FLAG(std::string, config, "", "Path of a textproto config (server/config/config.proto).");
+ABSL_FLAG(std::string, listen, "", "gRPC listen address HOST:PORT (default 0.0.0.0:50051).");
+ABSL_FLAG(std::string, openai_base_url, "",
+          "Base URL of an OpenAI-compatible upstream (e.g. https://api.openai.com/v1); "
+          "any model name then passes through to it unchanged.");
+ABSL_FLAG(std::string, openai_api_key_env, "OPENAI_API_KEY",
+          "Name of the environment variable holding that upstream's API key.");
+
+namespace {
+
+std::optional<std::string> IfSet(const absl::Flag<std::string>& flag) {
+  std::string value = absl::GetFlag(flag);
+  if (value.empty()) return std::nullopt;
+  return value;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "llm_gateway --openai_base_url=URL [--listen=HOST:PORT] [--config=FILE]");
+  absl::ParseCommandLine(argc, argv);
+  using namespace llmgateway;
+
+  config::GatewayConfig gateway_config;
+  if (const std::string path = absl::GetFlag(FLAGS_config); !path.empty()) {
+    absl::StatusOr<config::GatewayConfig> loaded = config::LoadConfigFile(path);
+    if (!loaded.ok()) {
+      LogError(loaded.status().message());
+      return 2;
+    }
+    gateway_config = *std::move(loaded);
+  }
+  config::Overrides overrides;
+  overrides.listen = IfSet(FLAGS_listen);
+  overrides.openai_base_url = IfSet(FLAGS_openai_base_url);
+  // The key variable's name matters only with a base URL (or a config entry
+  // named "openai"); its default must not invent a provider.
+  if (overrides.openai_base_url.has_value() ||
+      absl::GetFlag(FLAGS_openai_api_key_env) != "OPENAI_API_KEY") {
+    overrides.openai_api_key_env = absl::GetFlag(FLAGS_openai_api_key_env);
+  }
+  config::ApplyOverrides(overrides, &gateway_config);
+  config::ApplyDefaults(&gateway_config);
+  if (absl::Status valid = config::ValidateConfig(gateway_config); !valid.ok()) {
+    LogError(valid.message());
+    return 2;
+  }
+
+  // Block SIGINT/SIGTERM in every thread (threads inherit the mask) and take
+  // them with sigwait below: shutting gRPC down from a signal handler would
+  // not be async-signal-safe.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  absl::StatusOr<std::unique_ptr<GatewayServer>> server = GatewayServer::Start(gateway_config);
+  if (!server.ok()) {
+    LogError(server.status().message());
+    return 1;
+  }
+  const std::string host = gateway_config.listen().substr(0, gateway_config.listen().rfind(':'));
+  // Tests and scripts read this line to learn the port (--listen=HOST:0).
+  std::printf("llm-gateway listening on %s:%d\n", host.c_str(), (*server)->port());
+  std::fflush(stdout);
+  LogInfo("serving ", gateway_config.providers_size(), " provider(s), ",
+          gateway_config.models_size(), " model alias(es)",
+          gateway_config.default_provider().empty()
+              ? std::string()
+              : ", pass-through to \"" + gateway_config.default_provider() + "\"");
+
+  int signal_number = 0;
+  sigwait(&stop_signals, &signal_number);
+  LogInfo("signal ", signal_number, ": shutting down");
+  (*server)->Shutdown();
+  return 0;
+}

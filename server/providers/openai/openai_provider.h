@@ -1,0 +1,39 @@
+// An OpenAI-compatible upstream (OpenAI, vLLM, Ollama, llama.cpp, ...):
+// the chat_request/chat_response adapter joined to the HTTP client.
+#ifndef LLM_GATEWAY_SERVER_PROVIDERS_OPENAI_OPENAI_PROVIDER_H_
+#define LLM_GATEWAY_SERVER_PROVIDERS_OPENAI_OPENAI_PROVIDER_H_
+
+#include <string>
+
+#include "server/config/config.pb.h"
+#include "server/http/http_client.h"
+#include "server/providers/provider.h"
+
+namespace llmgateway::openai {
+
+class OpenAiProvider final : public Provider {
+ public:
+  // `api_key` may be empty (no Authorization header). `http` must outlive this.
+  OpenAiProvider(const config::Provider& config, std::string api_key,
+                 http::HttpClient* http);
+
+  const std::string& name() const override { return config_.name(); }
+  CallId Generate(const llmgateway::v1::GenerateRequest& request,
+                  const UpstreamCallOptions& options,
+                  llmgateway::v1::GenerateResponse* response, Done done) override;
+  void Cancel(CallId id) override;
+
+ private:
+  // Maps a finished transfer to the call's status, filling *response on success.
+  absl::Status Complete(absl::StatusOr<http::HttpResponse> result,
+                        llmgateway::v1::GenerateResponse* response) const;
+
+  const config::Provider config_;
+  const std::string chat_url_;
+  const std::string authorization_;  // "Authorization: Bearer ..." or empty
+  http::HttpClient* const http_;
+};
+
+}  // namespace llmgateway::openai
+
+#endif  // LLM_GATEWAY_SERVER_PROVIDERS_OPENAI_OPENAI_PROVIDER_H_

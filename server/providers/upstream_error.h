@@ -1,0 +1,62 @@
+// The one table that turns an upstream's failure (an HTTP error status, a
+// transport error, a response that makes no sense) into the gateway's
+// absl::Status with its google.rpc ErrorInfo/RetryInfo, as DESIGN.md lists.
+// Provider adapters only read their error bodies; the policy lives here.
+#ifndef LLM_GATEWAY_SERVER_PROVIDERS_UPSTREAM_ERROR_H_
+#define LLM_GATEWAY_SERVER_PROVIDERS_UPSTREAM_ERROR_H_
+
+#include <optional>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+
+namespace llmgateway {
+
+// What an upstream said when it answered with an HTTP error status.
+struct UpstreamHttpFailure {
+  absl::string_view provider;  // config name, e.g. "openai"
+  long http_status = 0;
+  // From the provider's error body (may be empty).
+  absl::string_view error_type;
+  absl::string_view error_code;
+  absl::string_view message;
+  // From Retry-After (seconds or an HTTP date), if sent.
+  std::optional<absl::Duration> retry_after;
+};
+
+// Upstream HTTP status -> canonical code and reason:
+//   400/413/422 INVALID_ARGUMENT (CONTEXT_LENGTH_EXCEEDED when the upstream
+//   says so, else UPSTREAM_INVALID_REQUEST); 401/403 INTERNAL
+//   UPSTREAM_AUTH_FAILED (the gateway's own key; the upstream's message is
+//   dropped, as it may quote the key); 404 NOT_FOUND MODEL_NOT_FOUND;
+//   408 DEADLINE_EXCEEDED UPSTREAM_TIMEOUT; 429 RESOURCE_EXHAUSTED
+//   RATE_LIMITED with RetryInfo, or QUOTA_EXHAUSTED without it when the quota
+//   is spent; 5xx UNAVAILABLE UPSTREAM_UNAVAILABLE; any other UNKNOWN
+//   UPSTREAM_ERROR.
+absl::Status UpstreamHttpError(const UpstreamHttpFailure& failure);
+
+// A transfer that did not produce a response (http::TransferHandler's
+// OnComplete status): DEADLINE_EXCEEDED -> UPSTREAM_TIMEOUT, UNAVAILABLE ->
+// UPSTREAM_UNREACHABLE, CANCELLED stays CANCELLED.
+absl::Status UpstreamTransportError(absl::string_view provider,
+                                    const absl::Status& transport);
+
+// A 2xx response the adapter could not read (malformed JSON, missing fields).
+// UNAVAILABLE, reason UPSTREAM_BAD_RESPONSE: like an HTTP 502, the upstream
+// is at fault and another attempt or provider may succeed.
+absl::Status UpstreamBadResponse(absl::string_view provider,
+                                 const absl::Status& parse_error);
+
+// Replaces every occurrence of `secret` (an API key) in the status message:
+// upstreams have been seen quoting the key they rejected.
+absl::Status RedactSecret(absl::Status status, absl::string_view secret);
+
+// Parses a Retry-After header value: delay-seconds or an HTTP-date (relative
+// to `now`). nullopt if neither.
+std::optional<absl::Duration> ParseRetryAfter(absl::string_view value,
+                                              absl::Time now);
+
+}  // namespace llmgateway
+
+#endif  // LLM_GATEWAY_SERVER_PROVIDERS_UPSTREAM_ERROR_H_

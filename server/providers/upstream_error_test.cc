@@ -1,0 +1,119 @@
+#include "server/providers/upstream_error.h"
+
+#include "gtest/gtest.h"
+#include "server/common/status_details.h"
+
+namespace llmgateway {
+namespace {
+
+UpstreamHttpFailure Failure(long status) {
+  UpstreamHttpFailure failure;
+  failure.provider = "openai";
+  failure.http_status = status;
+  failure.message = "upstream says no";
+  return failure;
+}
+
+std::string Reason(const absl::Status& status) {
+  auto info = GetErrorInfo(status);
+  return info.has_value() ? info->reason() : "<none>";
+}
+
+struct Row {
+  long http_status;
+  absl::StatusCode code;
+  const char* reason;
+};
+
+class HttpStatusTableTest : public ::testing::TestWithParam<Row> {};
+
+TEST_P(HttpStatusTableTest, MapsCodeReasonAndMetadata) {
+  const Row& row = GetParam();
+  absl::Status status = UpstreamHttpError(Failure(row.http_status));
+  EXPECT_EQ(status.code(), row.code);
+  EXPECT_EQ(Reason(status), row.reason);
+  auto info = GetErrorInfo(status);
+  ASSERT_TRUE(info.has_value());
+  EXPECT_EQ(info->domain(), "llmgateway");
+  EXPECT_EQ(info->metadata().at("provider"), "openai");
+  EXPECT_EQ(info->metadata().at("upstreamStatus"), std::to_string(row.http_status));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    DesignTable, HttpStatusTableTest,
+    ::testing::Values(
+        Row{400, absl::StatusCode::kInvalidArgument, "UPSTREAM_INVALID_REQUEST"},
+        Row{401, absl::StatusCode::kInternal, "UPSTREAM_AUTH_FAILED"},
+        Row{403, absl::StatusCode::kInternal, "UPSTREAM_AUTH_FAILED"},
+        Row{404, absl::StatusCode::kNotFound, "MODEL_NOT_FOUND"},
+        Row{408, absl::StatusCode::kDeadlineExceeded, "UPSTREAM_TIMEOUT"},
+        Row{429, absl::StatusCode::kResourceExhausted, "RATE_LIMITED"},
+        Row{500, absl::StatusCode::kUnavailable, "UPSTREAM_UNAVAILABLE"},
+        Row{503, absl::StatusCode::kUnavailable, "UPSTREAM_UNAVAILABLE"},
+        Row{418, absl::StatusCode::kUnknown, "UPSTREAM_ERROR"}));
+
+TEST(UpstreamErrorTest, ContextLengthByCodeOrMessage) {
+  UpstreamHttpFailure failure = Failure(400);
+  failure.error_code = "context_length_exceeded";
+  EXPECT_EQ(Reason(UpstreamHttpError(failure)), "CONTEXT_LENGTH_EXCEEDED");
+  failure = Failure(400);
+  failure.message = "This model's maximum context length is 8192 tokens";
+  EXPECT_EQ(Reason(UpstreamHttpError(failure)), "CONTEXT_LENGTH_EXCEEDED");
+}
+
+TEST(UpstreamErrorTest, AuthFailureDropsUpstreamMessage) {
+  UpstreamHttpFailure failure = Failure(401);
+  failure.message = "Incorrect API key provided: sk-abc***xyz";
+  absl::Status status = UpstreamHttpError(failure);
+  EXPECT_EQ(status.message().find("sk-"), absl::string_view::npos) << status;
+}
+
+TEST(UpstreamErrorTest, RateLimitCarriesRetryInfoButSpentQuotaDoesNot) {
+  UpstreamHttpFailure failure = Failure(429);
+  failure.retry_after = absl::Seconds(7);
+  absl::Status limited = UpstreamHttpError(failure);
+  ASSERT_TRUE(GetRetryInfo(limited).has_value());
+  EXPECT_EQ(GetRetryInfo(limited)->retry_delay().seconds(), 7);
+
+  failure.error_code = "insufficient_quota";
+  absl::Status spent = UpstreamHttpError(failure);
+  EXPECT_EQ(spent.code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(Reason(spent), "QUOTA_EXHAUSTED");
+  EXPECT_FALSE(GetRetryInfo(spent).has_value());
+}
+
+TEST(UpstreamErrorTest, TransportErrors) {
+  EXPECT_EQ(UpstreamTransportError("p", absl::DeadlineExceededError("t")).code(),
+            absl::StatusCode::kDeadlineExceeded);
+  EXPECT_EQ(Reason(UpstreamTransportError("p", absl::DeadlineExceededError("t"))),
+            "UPSTREAM_TIMEOUT");
+  EXPECT_EQ(UpstreamTransportError("p", absl::UnavailableError("refused")).code(),
+            absl::StatusCode::kUnavailable);
+  EXPECT_EQ(Reason(UpstreamTransportError("p", absl::UnavailableError("refused"))),
+            "UPSTREAM_UNREACHABLE");
+  EXPECT_EQ(UpstreamTransportError("p", absl::CancelledError("c")).code(),
+            absl::StatusCode::kCancelled);
+  EXPECT_EQ(Reason(UpstreamBadResponse("p", absl::UnavailableError("bad json"))),
+            "UPSTREAM_BAD_RESPONSE");
+}
+
+TEST(UpstreamErrorTest, RedactSecretKeepsDetails) {
+  UpstreamHttpFailure failure = Failure(400);
+  failure.message = "key sk-secret-123 is not allowed to use this model";
+  absl::Status status = RedactSecret(UpstreamHttpError(failure), "sk-secret-123");
+  EXPECT_EQ(status.message().find("sk-secret-123"), absl::string_view::npos);
+  EXPECT_NE(status.message().find("[redacted]"), absl::string_view::npos);
+  EXPECT_EQ(Reason(status), "UPSTREAM_INVALID_REQUEST");
+}
+
+TEST(UpstreamErrorTest, RetryAfterSecondsAndHttpDate) {
+  const absl::Time now = absl::FromUnixSeconds(1445412480);  // 2015-10-21 07:28:00 UTC
+  EXPECT_EQ(ParseRetryAfter("3", now), absl::Seconds(3));
+  EXPECT_EQ(ParseRetryAfter(" 1.5 ", now), absl::Milliseconds(1500));
+  EXPECT_EQ(ParseRetryAfter("Wed, 21 Oct 2015 07:28:10 GMT", now), absl::Seconds(10));
+  EXPECT_EQ(ParseRetryAfter("soon", now), std::nullopt);
+  EXPECT_EQ(ParseRetryAfter("-1", now), std::nullopt);
+}
+
+}  // namespace
+}  // namespace llmgateway

@@ -1,0 +1,915 @@
+#!/usr/bin/env python3
+"""fakellm: a fake OpenAI-compatible LLM upstream for tests, demos and benchmarks.
+
+It answers `POST /v1/chat/completions` (JSON or SSE streaming) with a
+deterministic reply, and lets each request ask for faults and pacing through
+"directives" carried in the model name, e.g.
+
+    {"model": "fake-model?status=429&retry_after=2", "messages": [...]}
+
+so a test of the gateway can make the upstream fail, stall, drop the
+connection or stream slowly without any extra control channel.  It also keeps
+a log of the chat requests it received (`GET /_requests`) and counters
+(`GET /_stats`), notably how many responses were cut short because the client
+(the gateway) went away, which is how tests check that the gateway aborts
+upstream transfers.
+
+Python 3 standard library only; HTTP/1.1 is spoken by hand on top of
+asyncio streams so that faults (malformed JSON, dropped connections, 1-byte
+chunks, ...) can be produced exactly.  See README.md beside this file.
+
+Usage:
+    python3 fakellm.py --listen 127.0.0.1:0 [--pace_ms N] [--first_token_ms N]
+                       [--tokens N] [--api_key KEY]
+"""
+
+import argparse
+import asyncio
+import collections
+import dataclasses
+import http
+import itertools
+import json
+import re
+import signal
+import sys
+import time
+import traceback
+import urllib.parse
+
+MODEL_ID = "fake-model"
+FILLER_WORDS = (
+    "lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod "
+    "tempor incididunt ut labore et dolore magna aliqua"
+).split()
+# A token is a word plus the whitespace after it.  The second pattern is
+# used for text= replies, which must survive the split byte for byte, so it
+# also keeps leading whitespace (attached to the first token).
+TOKEN_RE = re.compile(r"\S+\s*")
+EXACT_TOKEN_RE = re.compile(r"\s*\S+\s*")
+
+CHAT_PATHS = ("/v1/chat/completions", "/chat/completions")
+MODELS_PATHS = ("/v1/models", "/models")
+
+MAX_HEAD_BYTES = 64 * 1024          # request line + headers
+MAX_BODY_BYTES = 32 * 1024 * 1024   # request body
+MAX_BUFFERED_BYTES = 64 * 1024 * 1024  # unread (pipelined) input per connection
+MAX_RECORDED_REQUESTS = 1000
+LISTEN_BACKLOG = 4096
+READ_SIZE = 64 * 1024
+
+
+# ---------------------------------------------------------------------------
+# Configuration and shared state
+# ---------------------------------------------------------------------------
+
+@dataclasses.dataclass
+class Config:
+    """Process-wide defaults from the command line."""
+    pace_ms: int = 0
+    first_token_ms: int = 0
+    tokens: int = 8
+    api_key: str = None
+
+
+class State:
+    """Everything shared between connections: config, request log, counters."""
+
+    def __init__(self, config):
+        self.config = config
+        self.recorded = collections.deque(maxlen=MAX_RECORDED_REQUESTS)
+        self.active_connections = 0
+        self.open_streams = 0
+        self.chat_requests = 0
+        self.closed_early = 0
+        self.last_disconnect_unix_ms = 0
+        self.next_completion_id = itertools.count(1)
+        self.connection_tasks = set()
+
+    def note_closed_early(self):
+        """A client went away before we finished sending a response."""
+        self.closed_early += 1
+        self.last_disconnect_unix_ms = int(time.time() * 1000)
+
+    def stats(self):
+        return {
+            "active_connections": self.active_connections,
+            "open_streams": self.open_streams,
+            "requests": self.chat_requests,
+            "closed_early": self.closed_early,
+            "last_disconnect_unix_ms": self.last_disconnect_unix_ms,
+        }
+
+
+# ---------------------------------------------------------------------------
+# Connection: buffered input with prompt peer-close detection
+# ---------------------------------------------------------------------------
+
+class PeerClosed(Exception):
+    """The client went away while we were still responding."""
+
+
+class Disconnected(Exception):
+    """The client went away in the middle of sending a request."""
+
+
+class BadRequest(Exception):
+    """The request could not be parsed; answered with an error and a close."""
+
+    def __init__(self, message, status=400):
+        super().__init__(message)
+        self.status = status
+
+
+class Connection:
+    """One client connection.
+
+    A background "pump" task reads everything the client sends into our own
+    buffer.  We do this instead of reading the StreamReader on demand because
+    we must notice that the client closed its end (EOF or reset) *while* we
+    are busy sleeping between tokens of a stream: the pump resolves
+    `peer_closed` the moment that happens, and every sleep and write races
+    against it.  Any pipelined next request simply waits in the buffer.
+
+    Consequence: a client that half-closes its sending side (shutdown(SHUT_WR))
+    right after its request is treated as gone, like a real abort.
+    """
+
+    def __init__(self, reader, writer):
+        self.reader = reader
+        self.writer = writer
+        self.buf = bytearray()
+        self.eof = False
+        self._data_arrived = asyncio.Event()
+        self.peer_closed = asyncio.get_running_loop().create_future()
+        self._pump_task = asyncio.ensure_future(self._pump())
+
+    async def _pump(self):
+        try:
+            while True:
+                data = await self.reader.read(READ_SIZE)
+                if not data:
+                    break
+                self.buf += data
+                self._data_arrived.set()
+                if len(self.buf) > MAX_BUFFERED_BYTES:
+                    break  # a client flooding us: treat it as gone
+        except (ConnectionError, OSError):
+            pass
+        finally:
+            self.eof = True
+            self._data_arrived.set()
+            if not self.peer_closed.done():
+                self.peer_closed.set_result(None)
+
+    # -- input ---------------------------------------------------------------
+
+    async def _wait_for_more(self):
+        """Wait until more input arrives; raise Disconnected at EOF."""
+        if self.eof:
+            raise Disconnected()
+        self._data_arrived.clear()
+        await self._data_arrived.wait()
+
+    async def wait_for_request_start(self):
+        """Wait for the first byte of a request; False on clean EOF."""
+        while True:
+            # RFC 9112 2.2: ignore empty lines before a request line.
+            while self.buf[:2] == b"\r\n":
+                del self.buf[:2]
+            if self.buf:
+                return True
+            if self.eof:
+                return False
+            await self._wait_for_more()
+
+    async def read_until(self, separator, limit):
+        """Return the bytes before `separator` and consume both."""
+        search_from = 0
+        while True:
+            index = self.buf.find(separator, search_from)
+            if index >= 0:
+                data = bytes(self.buf[:index])
+                del self.buf[:index + len(separator)]
+                return data
+            if len(self.buf) > limit:
+                raise BadRequest("request head or chunk line too long", 431)
+            search_from = max(0, len(self.buf) - len(separator) + 1)
+            await self._wait_for_more()
+
+    async def read_exactly(self, count):
+        while len(self.buf) < count:
+            await self._wait_for_more()
+        data = bytes(self.buf[:count])
+        del self.buf[:count]
+        return data
+
+    # -- output --------------------------------------------------------------
+
+    def is_gone(self):
+        return self.peer_closed.done() or self.writer.is_closing()
+
+    async def write(self, data):
+        """Send bytes and wait until they are handed to the kernel's buffer
+        (or at least below the write high-water mark)."""
+        if self.is_gone():
+            raise PeerClosed()
+        self.writer.write(data)
+        try:
+            await self.writer.drain()
+        except (ConnectionError, OSError) as exc:
+            raise PeerClosed() from exc
+
+    async def sleep_ms(self, ms):
+        """Sleep, but raise PeerClosed as soon as the client goes away."""
+        if self.is_gone():
+            raise PeerClosed()
+        if ms > 0:
+            await asyncio.wait((self.peer_closed,), timeout=ms / 1000)
+            if self.is_gone():
+                raise PeerClosed()
+
+    def close(self):
+        """Close our side; buffered output is still flushed first."""
+        self._pump_task.cancel()
+        self.writer.close()
+
+
+# ---------------------------------------------------------------------------
+# HTTP/1.1 request parsing and response writing
+# ---------------------------------------------------------------------------
+
+@dataclasses.dataclass
+class Request:
+    method: str
+    target: str
+    path: str
+    version: str
+    headers: dict
+    body: bytes
+    keep_alive: bool
+
+
+async def read_request(conn):
+    """Read one request from the connection; None when the client is done."""
+    if not await conn.wait_for_request_start():
+        return None
+    head = await conn.read_until(b"\r\n\r\n", MAX_HEAD_BYTES)
+    lines = head.decode("utf-8", "replace").split("\r\n")
+    parts = lines[0].split(" ")
+    if len(parts) != 3 or parts[2] not in ("HTTP/1.1", "HTTP/1.0"):
+        raise BadRequest("malformed request line")
+    method, target, version = parts
+    headers = parse_headers(lines[1:])
+
+    body = await read_body(conn, headers)
+    connection_tokens = {t.strip().lower() for t in headers.get("connection", "").split(",")}
+    if version == "HTTP/1.1":
+        keep_alive = "close" not in connection_tokens
+    else:
+        keep_alive = "keep-alive" in connection_tokens
+    path = target.split("?", 1)[0]
+    return Request(method, target, path, version, headers, body, keep_alive)
+
+
+def parse_headers(lines):
+    """Header lines to a dict keyed by lower-case name (repeats joined)."""
+    headers = {}
+    for line in lines:
+        name, colon, value = line.partition(":")
+        if not colon or not name or name != name.strip():
+            raise BadRequest("malformed header line")
+        name = name.lower()
+        value = value.strip()
+        headers[name] = headers[name] + ", " + value if name in headers else value
+    return headers
+
+
+async def read_body(conn, headers):
+    transfer_encoding = headers.get("transfer-encoding", "").strip().lower()
+    if transfer_encoding:
+        if transfer_encoding.split(",")[-1].strip() != "chunked":
+            raise BadRequest("unsupported transfer-encoding", 501)
+        await maybe_send_continue(conn, headers)
+        return await read_chunked_body(conn)
+    length_text = headers.get("content-length")
+    if length_text is None:
+        return b""
+    if not length_text.isdigit():
+        raise BadRequest("bad content-length")
+    length = int(length_text)
+    if length > MAX_BODY_BYTES:
+        raise BadRequest("request body too large", 413)
+    if length:
+        await maybe_send_continue(conn, headers)
+    return await conn.read_exactly(length)
+
+
+async def maybe_send_continue(conn, headers):
+    # curl sends "Expect: 100-continue" for larger bodies and would otherwise
+    # wait a second before sending them.
+    if headers.get("expect", "").lower() == "100-continue":
+        await conn.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+
+
+async def read_chunked_body(conn):
+    body = bytearray()
+    while True:
+        size_line = await conn.read_until(b"\r\n", 4096)
+        size_text = size_line.split(b";", 1)[0].strip()
+        try:
+            size = int(size_text, 16)
+        except ValueError:
+            raise BadRequest("bad chunk size") from None
+        if size == 0:
+            break
+        if len(body) + size > MAX_BODY_BYTES:
+            raise BadRequest("request body too large", 413)
+        body += await conn.read_exactly(size)
+        if await conn.read_exactly(2) != b"\r\n":
+            raise BadRequest("chunk not followed by CRLF")
+    while await conn.read_until(b"\r\n", MAX_HEAD_BYTES):
+        pass  # trailer fields: ignored
+    return bytes(body)
+
+
+def response_head(status, headers, keep_alive):
+    try:
+        reason = http.HTTPStatus(status).phrase
+    except ValueError:
+        reason = "Status %d" % status
+    lines = ["HTTP/1.1 %d %s" % (status, reason), "Server: fakellm"]
+    lines += ["%s: %s" % (name, value) for name, value in headers]
+    lines.append("Connection: " + ("keep-alive" if keep_alive else "close"))
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("utf-8")
+
+
+def to_json(obj):
+    # ensure_ascii=False: multi-byte UTF-8 goes on the wire as is, like
+    # OpenAI does, so chunk=1 really splits characters across HTTP chunks.
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+
+
+async def send_body(conn, req, status, body, content_type, extra_headers=()):
+    """Send a complete response with Content-Length; returns keep-alive."""
+    if isinstance(body, str):
+        body = body.encode("utf-8")
+    headers = [("Content-Type", content_type), ("Content-Length", str(len(body)))]
+    headers += list(extra_headers)
+    await conn.write(response_head(status, headers, req.keep_alive) + body)
+    return req.keep_alive
+
+
+async def send_json(conn, req, status, obj, extra_headers=()):
+    return await send_body(conn, req, status, to_json(obj), "application/json", extra_headers)
+
+
+def error_body(message, error_type, code):
+    return {"error": {"message": message, "type": error_type, "code": code}}
+
+
+async def send_error(conn, req, status, message, error_type="invalid_request_error",
+                     code=None, extra_headers=()):
+    return await send_json(conn, req, status, error_body(message, error_type, code), extra_headers)
+
+
+# ---------------------------------------------------------------------------
+# Directives: faults and pacing requested through the model name
+# ---------------------------------------------------------------------------
+
+FAULTS = ("malformed", "drop", "nodone", "error_event")
+INT_DIRECTIVES = {  # name: (smallest, largest)
+    "status": (200, 599),
+    "delay_ms": (0, 3_600_000),
+    "first_token_ms": (0, 3_600_000),
+    "pace_ms": (0, 3_600_000),
+    "pause_after_first_ms": (0, 3_600_000),
+    "tokens": (0, 1_000_000),
+    "chunk": (1, 1 << 20),
+}
+FLAG_DIRECTIVES = ("crlf", "comments")
+TEXT_DIRECTIVES = ("code", "retry_after", "text")
+
+
+@dataclasses.dataclass
+class Directives:
+    status: int = 200
+    code: str = None
+    retry_after: str = None
+    fault: str = None
+    delay_ms: int = 0
+    first_token_ms: int = 0
+    pace_ms: int = 0
+    pause_after_first_ms: int = 0
+    tokens: int = 8
+    chunk: int = 0           # 0: one HTTP chunk per SSE event
+    crlf: bool = False
+    comments: bool = False
+    text: str = None
+
+
+def parse_directives(query, config):
+    """Parse 'status=429&retry_after=2'; ValueError on anything unknown,
+    so that a typo in a test fails loudly instead of being ignored."""
+    directives = Directives(first_token_ms=config.first_token_ms,
+                            pace_ms=config.pace_ms, tokens=config.tokens)
+    for name, value in urllib.parse.parse_qsl(query, keep_blank_values=True):
+        if name in INT_DIRECTIVES:
+            low, high = INT_DIRECTIVES[name]
+            if not value.isdigit() or not low <= int(value) <= high:
+                raise ValueError("fakellm directive %s must be an integer in [%d, %d]"
+                                 % (name, low, high))
+            setattr(directives, name, int(value))
+        elif name in FLAG_DIRECTIVES:
+            setattr(directives, name, value.lower() in ("1", "true", "yes", "on"))
+        elif name == "fault":
+            if value not in FAULTS:
+                raise ValueError("unknown fakellm fault %r (known: %s)" % (value, ", ".join(FAULTS)))
+            directives.fault = value
+        elif name in TEXT_DIRECTIVES:
+            if name != "text" and ("\r" in value or "\n" in value):
+                raise ValueError("fakellm directive %s must not contain line breaks" % name)
+            setattr(directives, name, value)
+        else:
+            raise ValueError("unknown fakellm directive %r" % name)
+    return directives
+
+
+# What status=N answers with: (error type, error code, message).
+ERROR_KINDS = {
+    400: ("invalid_request_error", None, "Invalid request (simulated by fakellm)."),
+    401: ("invalid_request_error", "invalid_api_key", "Incorrect API key provided"),
+    403: ("permission_denied", "permission_denied",
+          "You are not allowed to sample from this model (simulated by fakellm)."),
+    404: ("invalid_request_error", "model_not_found",
+          "The model `{model}` does not exist or you do not have access to it."),
+    408: ("timeout", "timeout", "Request timed out (simulated by fakellm)."),
+    413: ("invalid_request_error", "request_too_large", "Request too large (simulated by fakellm)."),
+    422: ("invalid_request_error", None, "Unprocessable request (simulated by fakellm)."),
+    429: ("requests", "rate_limit_exceeded",
+          "Rate limit reached for {model} (simulated by fakellm). Please try again later."),
+    500: ("server_error", None,
+          "The server had an error while processing your request (simulated by fakellm)."),
+    502: ("server_error", "bad_gateway", "Bad gateway (simulated by fakellm)."),
+    503: ("server_error", "overloaded",
+          "The engine is currently overloaded, please try again later (simulated by fakellm)."),
+    504: ("server_error", "timeout", "Gateway timeout (simulated by fakellm)."),
+}
+
+
+def simulated_error(status, model, code_override):
+    if status in ERROR_KINDS:
+        error_type, code, message = ERROR_KINDS[status]
+    elif status >= 500:
+        error_type, code, message = "server_error", None, "Server error (simulated by fakellm)."
+    else:
+        error_type, code, message = ("invalid_request_error", None,
+                                     "Request failed with status %d (simulated by fakellm)." % status)
+    if code_override is not None:
+        code = code_override
+    return error_body(message.format(model=model), error_type, code)
+
+
+# ---------------------------------------------------------------------------
+# The simulated model
+# ---------------------------------------------------------------------------
+
+def content_text(content):
+    """Text of a message content: a string, or the text parts of a list."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        texts = [part.get("text") for part in content
+                 if isinstance(part, dict) and part.get("type") == "text"]
+        return " ".join(text for text in texts if isinstance(text, str))
+    return ""
+
+
+def last_user_text(messages):
+    for message in reversed(messages):
+        if isinstance(message, dict) and message.get("role") == "user":
+            return content_text(message.get("content"))
+    return ""
+
+
+def count_prompt_tokens(messages):
+    return sum(len(content_text(m.get("content")).split())
+               for m in messages if isinstance(m, dict))
+
+
+def reply_tokens(directives, messages):
+    """The reply as a list of tokens (their concatenation is the reply).
+
+    Echo mode: "Echo: <last user text>" split into tokens, then filler words,
+    exactly `tokens` of them; the reply's trailing whitespace is dropped.
+    text= mode: the given text, unpadded and untruncated (apart from max_tokens).
+    """
+    if directives.text is not None:
+        text = directives.text
+        return EXACT_TOKEN_RE.findall(text) or ([text] if text else [])
+    wanted = directives.tokens
+    tokens = TOKEN_RE.findall("Echo: " + last_user_text(messages))[:wanted]
+    filler = itertools.cycle(FILLER_WORDS)
+    while len(tokens) < wanted:
+        if not tokens[-1][-1].isspace():
+            tokens[-1] += " "
+        tokens.append(next(filler) + " ")
+    if tokens:
+        tokens[-1] = tokens[-1].rstrip()
+    return tokens
+
+
+def token_limit(body):
+    """max_completion_tokens (newer name) or max_tokens, if a valid int."""
+    for key in ("max_completion_tokens", "max_tokens"):
+        value = body.get(key)
+        if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+            return value
+    return None
+
+
+@dataclasses.dataclass
+class Completion:
+    """One planned answer: what to say and how."""
+    id: str
+    created: int
+    model: str
+    tokens: list
+    finish_reason: str
+    usage: dict
+    include_usage: bool
+    directives: Directives
+
+    def message_body(self):
+        return {
+            "id": self.id, "object": "chat.completion", "created": self.created,
+            "model": self.model,
+            "choices": [{
+                "index": 0,
+                "message": {"role": "assistant", "content": "".join(self.tokens)},
+                "logprobs": None,
+                "finish_reason": self.finish_reason,
+            }],
+            "usage": self.usage,
+        }
+
+    def chunk(self, delta, finish_reason=None):
+        chunk = {
+            "id": self.id, "object": "chat.completion.chunk", "created": self.created,
+            "model": self.model,
+            "choices": [{"index": 0, "delta": delta, "logprobs": None,
+                         "finish_reason": finish_reason}],
+        }
+        if self.include_usage:
+            chunk["usage"] = None  # OpenAI sends usage: null on every other chunk
+        return to_json(chunk)
+
+    def usage_chunk(self):
+        return to_json({
+            "id": self.id, "object": "chat.completion.chunk", "created": self.created,
+            "model": self.model, "choices": [], "usage": self.usage,
+        })
+
+
+def plan_completion(state, body, model, directives):
+    messages = body["messages"]
+    tokens = reply_tokens(directives, messages)
+    finish_reason = "stop"
+    limit = token_limit(body)
+    if limit is not None and limit < len(tokens):
+        tokens = tokens[:limit]
+        finish_reason = "length"
+    prompt_tokens = count_prompt_tokens(messages)
+    stream_options = body.get("stream_options")
+    include_usage = isinstance(stream_options, dict) and stream_options.get("include_usage") is True
+    return Completion(
+        id="chatcmpl-fake-%d" % next(state.next_completion_id),
+        created=int(time.time()),
+        model=model,
+        tokens=tokens,
+        finish_reason=finish_reason,
+        usage={"prompt_tokens": prompt_tokens, "completion_tokens": len(tokens),
+               "total_tokens": prompt_tokens + len(tokens)},
+        include_usage=include_usage,
+        directives=directives,
+    )
+
+
+# ---------------------------------------------------------------------------
+# Chat completions
+# ---------------------------------------------------------------------------
+
+def record_request(state, req):
+    try:
+        body = json.loads(req.body)
+    except ValueError:
+        body = req.body.decode("utf-8", "replace")
+    state.recorded.append({"method": req.method, "path": req.target,
+                           "headers": dict(req.headers), "body": body})
+
+
+def is_authorized(req, config):
+    if config.api_key is None:
+        return True
+    scheme, _, token = req.headers.get("authorization", "").partition(" ")
+    return scheme.lower() == "bearer" and token.strip() == config.api_key
+
+
+async def reject_unauthorized(conn, req):
+    # Never echo the key (or what was sent) back.
+    return await send_error(conn, req, 401, "Incorrect API key provided",
+                            code="invalid_api_key")
+
+
+async def handle_chat(conn, req, state):
+    state.chat_requests += 1
+    record_request(state, req)
+    if not is_authorized(req, state.config):
+        return await reject_unauthorized(conn, req)
+
+    try:
+        body = json.loads(req.body)
+    except ValueError:
+        return await send_error(conn, req, 400,
+                                "We could not parse the JSON body of your request. "
+                                "(HINT: This likely means you aren't using your HTTP "
+                                "library correctly.)")
+    if not isinstance(body, dict):
+        return await send_error(conn, req, 400, "The request body must be a JSON object.")
+    model = body.get("model")
+    if not isinstance(model, str) or not model:
+        return await send_error(conn, req, 400, "You must provide a model parameter.")
+    if not isinstance(body.get("messages"), list):
+        return await send_error(conn, req, 400, "Missing required parameter: 'messages'.",
+                                code="missing_required_parameter")
+    model_name, _, query = model.partition("?")
+    try:
+        directives = parse_directives(query, state.config)
+    except ValueError as exc:
+        return await send_error(conn, req, 400, str(exc), code="invalid_fakellm_directive")
+
+    # delay_ms: nothing at all is sent until it has passed.
+    await conn.sleep_ms(directives.delay_ms)
+    extra_headers = []
+    if directives.retry_after is not None:
+        extra_headers.append(("Retry-After", directives.retry_after))
+
+    if directives.status >= 300:
+        error = simulated_error(directives.status, model_name, directives.code)
+        return await send_json(conn, req, directives.status, error, extra_headers)
+
+    completion = plan_completion(state, body, model_name, directives)
+    if body.get("stream"):
+        return await stream_completion(conn, req, state, completion, extra_headers)
+    return await send_completion(conn, req, completion, extra_headers)
+
+
+async def send_completion(conn, req, completion, extra_headers):
+    """Non-streaming answer; takes first_token_ms + pace_ms * tokens."""
+    directives = completion.directives
+    if directives.fault == "drop":
+        conn.close()
+        return False
+    if directives.fault == "malformed":
+        return await send_body(conn, req, directives.status, '{"id": "x", "choices": [',
+                               "application/json", extra_headers)
+    await conn.sleep_ms(directives.first_token_ms
+                        + directives.pace_ms * len(completion.tokens))
+    return await send_json(conn, req, directives.status, completion.message_body(),
+                           extra_headers)
+
+
+class SseWriter:
+    """Writes SSE events as HTTP chunks (or raw, for HTTP/1.0 clients),
+    honouring the crlf, comments and chunk directives."""
+
+    def __init__(self, conn, directives, chunked):
+        self.conn = conn
+        self.newline = "\r\n" if directives.crlf else "\n"
+        self.comments = directives.comments
+        self.piece_size = directives.chunk
+        self.chunked = chunked
+
+    async def event(self, data):
+        text = ""
+        if self.comments:
+            text += ": keep-alive" + self.newline * 2
+        text += "data: " + data + self.newline * 2
+        await self._write(text.encode("utf-8"))
+
+    async def _write(self, data):
+        size = self.piece_size or len(data)
+        for start in range(0, len(data), size):
+            piece = data[start:start + size]
+            if self.chunked:
+                piece = b"%x\r\n%s\r\n" % (len(piece), piece)
+            await self.conn.write(piece)
+
+    async def end(self):
+        if self.chunked:
+            await self.conn.write(b"0\r\n\r\n")
+
+
+async def stream_completion(conn, req, state, completion, extra_headers):
+    """Streaming answer.
+
+    Timeline: headers at once; first_token_ms; role chunk + first token;
+    pause_after_first_ms; then each further token and finally the finish
+    chunk each after pace_ms (so the total matches the non-streaming delay);
+    usage chunk if asked; [DONE]; end of the chunked body.
+    """
+    directives = completion.directives
+    chunked = req.version == "HTTP/1.1"  # HTTP/1.0 has no chunked encoding
+    keep_alive = req.keep_alive and chunked
+    headers = [("Content-Type", "text/event-stream"), ("Cache-Control", "no-cache")]
+    if chunked:
+        headers.append(("Transfer-Encoding", "chunked"))
+    await conn.write(response_head(directives.status, headers + extra_headers, keep_alive))
+
+    state.open_streams += 1
+    try:
+        sse = SseWriter(conn, directives, chunked)
+        await conn.sleep_ms(directives.first_token_ms)
+        await sse.event(completion.chunk({"role": "assistant", "content": ""}))
+        for index, token in enumerate(completion.tokens):
+            if index > 0:
+                await conn.sleep_ms(directives.pace_ms)
+            await sse.event(completion.chunk({"content": token}))
+            if index == 0:
+                ended = await after_first_token(conn, sse, directives)
+                if ended is not None:
+                    return ended and keep_alive
+        if not completion.tokens:  # faults then strike after the role chunk
+            ended = await after_first_token(conn, sse, directives)
+            if ended is not None:
+                return ended and keep_alive
+
+        await conn.sleep_ms(directives.pace_ms)
+        await sse.event(completion.chunk({}, completion.finish_reason))
+        if completion.include_usage:
+            await sse.event(completion.usage_chunk())
+        if directives.fault != "nodone":
+            await sse.event("[DONE]")
+        await sse.end()
+        return keep_alive
+    finally:
+        state.open_streams -= 1
+
+
+async def after_first_token(conn, sse, directives):
+    """Stream faults that strike after the first token.
+
+    Returns None to carry on with the stream, or, when the fault ended it,
+    whether the connection can still be reused (True: the response was ended
+    properly; False: the connection was dropped)."""
+    fault = directives.fault
+    if fault == "drop":
+        conn.close()  # no terminating chunk, no [DONE]
+        return False
+    if fault == "error_event":
+        await sse.event(to_json({"error": {"message": "upstream exploded",
+                                           "type": "server_error"}}))
+        await sse.end()
+        return True
+    if fault == "malformed":
+        await sse.event('{"id": "x", "choices": [')  # then carry on normally
+    await conn.sleep_ms(directives.pause_after_first_ms)
+    return None
+
+
+# ---------------------------------------------------------------------------
+# Other endpoints and routing
+# ---------------------------------------------------------------------------
+
+async def route(conn, req, state):
+    """Answer one request; returns whether the connection may be reused."""
+    method, path = req.method, req.path
+    if path in CHAT_PATHS and method == "POST":
+        return await handle_chat(conn, req, state)
+    if path in MODELS_PATHS and method == "GET":
+        if not is_authorized(req, state.config):
+            return await reject_unauthorized(conn, req)
+        return await send_json(conn, req, 200, {
+            "object": "list",
+            "data": [{"id": MODEL_ID, "object": "model", "created": 0, "owned_by": "fakellm"}],
+        })
+    if path == "/_requests" and method == "GET":
+        return await send_json(conn, req, 200, list(state.recorded))
+    if path == "/_requests" and method == "DELETE":
+        cleared = len(state.recorded)
+        state.recorded.clear()
+        return await send_json(conn, req, 200, {"cleared": cleared})
+    if path == "/_stats" and method == "GET":
+        return await send_json(conn, req, 200, state.stats())
+    if path == "/healthz" and method == "GET":
+        return await send_body(conn, req, 200, "ok", "text/plain; charset=utf-8")
+    return await send_error(conn, req, 404,
+                            "Unknown request URL: %s %s. Please check the URL for typos."
+                            % (method, path), code="unknown_url")
+
+
+async def serve_connection(reader, writer, state):
+    task = asyncio.current_task()
+    state.connection_tasks.add(task)
+    state.active_connections += 1
+    conn = Connection(reader, writer)
+    try:
+        while True:
+            try:
+                req = await read_request(conn)
+            except BadRequest as exc:
+                bad = Request("", "", "", "HTTP/1.1", {}, b"", keep_alive=False)
+                await send_error(conn, bad, exc.status, str(exc))
+                break
+            if req is None:
+                break
+            try:
+                keep_alive = await route(conn, req, state)
+            except PeerClosed:
+                state.note_closed_early()
+                break
+            if not keep_alive:
+                break
+    except (Disconnected, PeerClosed, ConnectionError, OSError, asyncio.CancelledError):
+        pass
+    except Exception:  # a bug: report it, drop only this connection
+        traceback.print_exc(file=sys.stderr)
+    finally:
+        state.active_connections -= 1
+        state.connection_tasks.discard(task)
+        conn.close()
+
+
+# ---------------------------------------------------------------------------
+# Process
+# ---------------------------------------------------------------------------
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(description="Fake OpenAI-compatible LLM upstream.")
+    parser.add_argument("--listen", default="127.0.0.1:0",
+                        help="HOST:PORT to listen on; port 0 picks a free one")
+    parser.add_argument("--pace_ms", type=int, default=0, help="default delay between tokens")
+    parser.add_argument("--first_token_ms", type=int, default=0,
+                        help="default delay before the first token")
+    parser.add_argument("--tokens", type=int, default=8, help="default reply length in tokens")
+    parser.add_argument("--api_key", default=None,
+                        help="if set, require 'Authorization: Bearer KEY' on /v1/*")
+    args = parser.parse_args(argv)
+    host, colon, port = args.listen.rpartition(":")
+    if not colon or not port.isdigit():
+        parser.error("--listen must be HOST:PORT")
+    args.host = host.strip("[]") or "127.0.0.1"
+    args.port = int(port)
+    for name in ("pace_ms", "first_token_ms", "tokens"):
+        if getattr(args, name) < 0:
+            parser.error("--%s must not be negative" % name)
+    return args
+
+
+def raise_file_limit():
+    """2,000 concurrent connections need more descriptors than a 1024 default."""
+    try:
+        import resource
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        wanted = 16384 if hard == resource.RLIM_INFINITY else min(hard, 16384)
+        if soft != resource.RLIM_INFINITY and soft < wanted:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+    except (ImportError, ValueError, OSError):
+        pass
+
+
+async def serve(args):
+    state = State(Config(pace_ms=args.pace_ms, first_token_ms=args.first_token_ms,
+                         tokens=args.tokens, api_key=args.api_key))
+    server = await asyncio.start_server(
+        lambda reader, writer: serve_connection(reader, writer, state),
+        args.host, args.port, backlog=LISTEN_BACKLOG)
+    port = server.sockets[0].getsockname()[1]
+    print("fakellm listening on %s:%d" % (args.host, port), flush=True)
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    await stop.wait()
+
+    server.close()
+    tasks = list(state.connection_tasks)
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    try:
+        await asyncio.wait_for(server.wait_closed(), timeout=2)
+    except asyncio.TimeoutError:
+        pass
+
+
+def main(argv=None):
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    raise_file_limit()
+    asyncio.run(serve(args))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
