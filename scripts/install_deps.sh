@@ -17,8 +17,11 @@ packages=(
   libgtest-dev
   libsqlite3-dev
   python3-grpcio python3-protobuf   # the Python client round trip
-  nodejs npm                        # buf (proto lint, buf curl)
 )
+# buf (proto lint, buf curl) comes from npm. A machine whose Node.js is not
+# Debian's (nodesource's nodejs bundles npm and conflicts with Debian's npm)
+# keeps its own.
+command -v npm >/dev/null || packages+=(nodejs npm)
 
 missing=()
 for p in "${packages[@]}"; do
