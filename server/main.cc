@@ -2,6 +2,7 @@
 // common case; --config serves everything else, and flags override it.
 #include <pthread.h>
 #include <signal.h>
+#include <sys/resource.h>
 
 #include <cstdio>
 #include <optional>
@@ -24,6 +25,17 @@ ABSL_FLAG(std::string, openai_api_key_env, "OPENAI_API_KEY",
 
 namespace {
 
+// Every open upstream stream holds a socket (HTTP/1.1 upstreams: one per
+// stream), so a gateway serving thousands of streams needs more descriptors
+// than the usual soft limit of 1024: take what the hard limit allows.
+void RaiseFileLimit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &limit);
+  }
+}
+
 std::optional<std::string> IfSet(const absl::Flag<std::string>& flag) {
   std::string value = absl::GetFlag(flag);
   if (value.empty()) return std::nullopt;
@@ -37,6 +49,7 @@ int main(int argc, char** argv) {
       "llm_gateway --openai_base_url=URL [--listen=HOST:PORT] [--config=FILE]");
   absl::ParseCommandLine(argc, argv);
   using namespace llmgateway;
+  RaiseFileLimit();
 
   config::GatewayConfig gateway_config;
   if (const std::string path = absl::GetFlag(FLAGS_config); !path.empty()) {

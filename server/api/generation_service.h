@@ -1,5 +1,5 @@
-// llmgateway.v1.Generation on the gRPC callback API: no thread per call; a
-// call waits for its upstream as a reactor, woken by the HTTP loop.
+// llmgateway.v1.Generation on the gRPC callback API: no thread per call; each
+// call is a reactor that waits for its upstream, woken by the HTTP loop.
 #ifndef LLM_GATEWAY_SERVER_API_GENERATION_SERVICE_H_
 #define LLM_GATEWAY_SERVER_API_GENERATION_SERVICE_H_
 
@@ -8,8 +8,8 @@
 
 namespace llmgateway {
 
-// GenerateStream and BatchGenerate are not built yet: the generated base
-// class answers them UNIMPLEMENTED.
+// BatchGenerate is not built yet: the generated base class answers it
+// UNIMPLEMENTED.
 class GenerationService final : public llmgateway::v1::Generation::CallbackService {
  public:
   // `router` must outlive the service.
@@ -18,6 +18,10 @@ class GenerationService final : public llmgateway::v1::Generation::CallbackServi
   grpc::ServerUnaryReactor* Generate(grpc::CallbackServerContext* context,
                                      const llmgateway::v1::GenerateRequest* request,
                                      llmgateway::v1::GenerateResponse* response) override;
+
+  grpc::ServerWriteReactor<llmgateway::v1::GenerateStreamResponse>* GenerateStream(
+      grpc::CallbackServerContext* context,
+      const llmgateway::v1::GenerateRequest* request) override;
 
  private:
   const Router* const router_;

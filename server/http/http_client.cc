@@ -190,6 +190,12 @@ size_t WriteCallback(char* data, size_t size, size_t nmemb, void* userdata) {
   }
   const BodyAction action = t.handler->OnBody(chunk);
   if (t.cancel_requested) return CURL_WRITEFUNC_ERROR;
+  if (action == BodyAction::kAbort) {
+    // Completes like a Cancel: the connection is closed, OnComplete gets
+    // CANCELLED, and the handler knows why.
+    t.cancel_requested = true;
+    return CURL_WRITEFUNC_ERROR;
+  }
   if (action == BodyAction::kPause) {
     // curl keeps all `len` bytes of this call, the skipped prefix included.
     t.redelivered = len;

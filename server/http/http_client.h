@@ -46,7 +46,14 @@ struct ResponseHead {
   const std::string* Find(absl::string_view lower_name) const;
 };
 
-enum class BodyAction { kContinue, kPause };
+enum class BodyAction {
+  kContinue,
+  // Stop reading until HttpClient::Resume.
+  kPause,
+  // Abort the transfer now (e.g. the body says the upstream failed): the
+  // connection is closed and OnComplete gets CANCELLED.
+  kAbort,
+};
 
 // One transfer's events, all delivered on the loop thread, in order: OnHead at
 // most once (when the response head is complete), OnBody zero or more times,

@@ -122,6 +122,7 @@ class RecordingHandler : public TransferHandler {
   }
   void ResumeFromOnBody() { resume_from_callback_ = true; }
   void CancelOnFirstBody() { cancel_on_first_body_ = true; }
+  void AbortOnFirstBody() { abort_on_first_body_ = true; }
 
   void OnHead(const ResponseHead& head) override {
     Lock lock(mu_);
@@ -152,6 +153,7 @@ class RecordingHandler : public TransferHandler {
       client_->Cancel(id_);
       return BodyAction::kContinue;
     }
+    if (abort_on_first_body_) return BodyAction::kAbort;
     const bool pause =
         policy_ == Policy::kPauseAll ||
         (policy_ == Policy::kPauseOdd && body_calls_ % 2 == 1);
@@ -242,6 +244,7 @@ class RecordingHandler : public TransferHandler {
   const Policy policy_;
   bool resume_from_callback_ = false;
   bool cancel_on_first_body_ = false;
+  bool abort_on_first_body_ = false;
   std::mutex mu_;
   std::condition_variable cv_;
   // Guarded by mu_:
@@ -589,6 +592,24 @@ TEST(HttpClientTest, CancelAfterCompletionIsNoOp) {
   EXPECT_EQ(again->body, "done");
   EXPECT_EQ(w.calls(), 1);
   EXPECT_EQ(client.ActiveTransfers(), 0u);
+}
+
+TEST(HttpClientTest, AbortFromOnBodyStopsDeliveryAndClosesTheConnection) {
+  std::string chunks;
+  for (int i = 0; i < 50; ++i) chunks += Chunk(absl::StrCat("chunk", i, ";"));
+  TestHttpServer server([&](const TestRequest&) {
+    return Script{Step::Write(absl::StrCat(
+                      Head(200, {"Transfer-Encoding: chunked"}), chunks)),
+                  Step::Hang()};
+  });
+  RecordingHandler h;
+  h.AbortOnFirstBody();
+  HttpClient client;
+  client.Start(Get(server.Url("/")), &h);
+  EXPECT_EQ(h.WaitComplete().code(), absl::StatusCode::kCancelled);
+  EXPECT_EQ(h.body_calls(), 1);
+  EXPECT_TRUE(WaitFor([&] { return server.peer_closes() == 1; },
+                      absl::Seconds(2)));
 }
 
 TEST(HttpClientTest, CancelFromOnBodyStopsDeliveryAtOnce) {

@@ -23,6 +23,22 @@ struct UpstreamCallOptions {
   std::string request_id;
 };
 
+// Receives one streamed call's messages, on the HTTP loop thread and in
+// order: OnMessage zero or more times, then OnComplete exactly once (last;
+// the provider never touches the observer after it). Must not block.
+class StreamObserver {
+ public:
+  virtual ~StreamObserver() = default;
+  // A message to relay. Returning false asks for backpressure: the provider
+  // stops reading from the upstream after the current network chunk until
+  // Provider::Resume. A successful stream's last message carries
+  // finish_reason and usage.
+  virtual bool OnMessage(llmgateway::v1::GenerateStreamResponse&& message) = 0;
+  // OK only when the upstream finished its stream properly; a stream cut
+  // short, an error event or a cancel is an error.
+  virtual void OnComplete(absl::Status status) = 0;
+};
+
 class Provider {
  public:
   using CallId = uint64_t;
@@ -43,9 +59,20 @@ class Provider {
                           llmgateway::v1::GenerateResponse* response,
                           Done done) = 0;
 
-  // Thread-safe. Aborts the call's upstream transfer at once; its `done` then
-  // runs with CANCELLED. A no-op once the call has completed.
+  // Starts one streamed call. `observer` must stay alive until its
+  // OnComplete has returned. As with Generate, a request that fails before it
+  // is sent completes (OnComplete) on the calling thread, returning 0.
+  virtual CallId GenerateStream(const llmgateway::v1::GenerateRequest& request,
+                                const UpstreamCallOptions& options,
+                                StreamObserver* observer) = 0;
+
+  // Thread-safe. Aborts the call's upstream transfer at once; it then
+  // completes with CANCELLED. A no-op once the call has completed.
   virtual void Cancel(CallId id) = 0;
+
+  // Thread-safe. Reads from the upstream again after an observer asked for
+  // backpressure. A no-op once the call has completed.
+  virtual void Resume(CallId id) = 0;
 };
 
 }  // namespace llmgateway

@@ -128,6 +128,19 @@ absl::Status UpstreamTransportError(absl::string_view provider,
   }
 }
 
+absl::Status UpstreamStreamBroken(absl::string_view provider,
+                                  const absl::Status& transport) {
+  if (transport.code() == absl::StatusCode::kCancelled ||
+      transport.code() == absl::StatusCode::kDeadlineExceeded) {
+    return UpstreamTransportError(provider, transport);
+  }
+  return WithErrorInfo(
+      absl::UnavailableError(absl::StrCat(
+          "provider \"", provider, "\" ended its stream before the end marker: ",
+          transport.ok() ? "the response ended" : transport.message())),
+      "UPSTREAM_STREAM_BROKEN", {{kMetaProvider, provider}});
+}
+
 absl::Status UpstreamBadResponse(absl::string_view provider,
                                  const absl::Status& parse_error) {
   return WithErrorInfo(

@@ -42,6 +42,13 @@ absl::Status UpstreamHttpError(const UpstreamHttpFailure& failure);
 absl::Status UpstreamTransportError(absl::string_view provider,
                                     const absl::Status& transport);
 
+// A stream that stopped before its end marker (`data: [DONE]` for OpenAI,
+// `message_stop` for Anthropic), whatever came before it: CANCELLED and
+// DEADLINE_EXCEEDED transports map as UpstreamTransportError; anything else is
+// UNAVAILABLE, reason UPSTREAM_STREAM_BROKEN.
+absl::Status UpstreamStreamBroken(absl::string_view provider,
+                                  const absl::Status& transport);
+
 // A 2xx response the adapter could not read (malformed JSON, missing fields).
 // UNAVAILABLE, reason UPSTREAM_BAD_RESPONSE: like an HTTP 502, the upstream
 // is at fault and another attempt or provider may succeed.

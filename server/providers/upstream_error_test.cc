@@ -97,6 +97,18 @@ TEST(UpstreamErrorTest, TransportErrors) {
             "UPSTREAM_BAD_RESPONSE");
 }
 
+TEST(UpstreamErrorTest, BrokenStream) {
+  absl::Status cut = UpstreamStreamBroken("p", absl::OkStatus());
+  EXPECT_EQ(cut.code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(Reason(cut), "UPSTREAM_STREAM_BROKEN");
+  EXPECT_EQ(Reason(UpstreamStreamBroken("p", absl::UnavailableError("recv failure"))),
+            "UPSTREAM_STREAM_BROKEN");
+  EXPECT_EQ(UpstreamStreamBroken("p", absl::CancelledError("c")).code(),
+            absl::StatusCode::kCancelled);
+  EXPECT_EQ(Reason(UpstreamStreamBroken("p", absl::DeadlineExceededError("t"))),
+            "UPSTREAM_TIMEOUT");
+}
+
 TEST(UpstreamErrorTest, RedactSecretKeepsDetails) {
   UpstreamHttpFailure failure = Failure(400);
   failure.message = "key sk-secret-123 is not allowed to use this model";

@@ -15,7 +15,13 @@ class NamedProvider final : public Provider {
     done(absl::UnimplementedError("not used by these tests"));
     return 0;
   }
+  CallId GenerateStream(const llmgateway::v1::GenerateRequest&, const UpstreamCallOptions&,
+                        StreamObserver* observer) override {
+    observer->OnComplete(absl::UnimplementedError("not used by these tests"));
+    return 0;
+  }
   void Cancel(CallId) override {}
+  void Resume(CallId) override {}
 
  private:
   std::string name_;

@@ -20,6 +20,7 @@
 #include "llmgateway/v1/generation.grpc.pb.h"
 #include "llmgateway/v1/models.grpc.pb.h"
 #include "tests/integration/fakellm_client.h"
+#include "tests/integration/gateway_fixture.h"
 #include "tests/integration/subprocess.h"
 
 namespace llmgateway {
@@ -31,55 +32,13 @@ using ::llmgateway::testing::Subprocess;
 using ::llmgateway::v1::GenerateRequest;
 using ::llmgateway::v1::GenerateResponse;
 
-constexpr char kApiKey[] = "sk-test-SECRET-do-not-log-0123456789";
+using ::llmgateway::testing::CallError;
+using ::llmgateway::testing::Decode;
+using ::llmgateway::testing::StartFakeLlm;
+using ::llmgateway::testing::StartGateway;
+using ::llmgateway::testing::TempPath;
 
-std::string TempPath(const std::string& name) {
-  const char* dir = std::getenv("TEST_TMPDIR");
-  return std::string(dir ? dir : "/tmp") + "/" + name;
-}
-
-std::unique_ptr<Subprocess> StartFakeLlm() {
-  return std::make_unique<Subprocess>(
-      std::vector<std::string>{testing::Python(),
-                               testing::RunfilePath("tests/fakellm/fakellm.py"),
-                               "--listen", "127.0.0.1:0"},
-      std::vector<std::string>{}, TempPath("fakellm.log"));
-}
-
-std::unique_ptr<Subprocess> StartGateway(const std::string& base_url,
-                                         std::vector<std::string> extra_args,
-                                         const std::string& log_name) {
-  std::vector<std::string> argv = {testing::RunfilePath("server/llm_gateway"),
-                                   "--listen=127.0.0.1:0",
-                                   "--openai_base_url=" + base_url};
-  for (std::string& arg : extra_args) argv.push_back(std::move(arg));
-  return std::make_unique<Subprocess>(
-      std::move(argv), std::vector<std::string>{std::string("OPENAI_API_KEY=") + kApiKey},
-      TempPath(log_name));
-}
-
-// What a caller sees of a failed call.
-struct CallError {
-  grpc::StatusCode code = grpc::StatusCode::OK;
-  std::string message;
-  google::rpc::ErrorInfo info;
-  bool has_retry_info = false;
-  google::rpc::RetryInfo retry;
-};
-
-CallError Decode(const grpc::Status& status) {
-  CallError error;
-  error.code = status.error_code();
-  error.message = status.error_message();
-  google::rpc::Status rpc;
-  if (rpc.ParseFromString(status.error_details())) {
-    for (const auto& any : rpc.details()) {
-      if (any.UnpackTo(&error.info)) continue;
-      if (any.UnpackTo(&error.retry)) error.has_retry_info = true;
-    }
-  }
-  return error;
-}
+constexpr const char* kApiKey = ::llmgateway::testing::kTestApiKey;
 
 // One fakellm and one gateway for the whole binary (every suite below).
 class Servers : public ::testing::Environment {
@@ -330,8 +289,10 @@ INSTANTIATE_TEST_SUITE_P(
 TEST_F(GenerateIntegrationTest, UnbuiltRpcsAreUnimplemented) {
   auto stub = v1::Generation::NewStub(channel_);
   grpc::ClientContext context;
-  auto reader = stub->GenerateStream(&context, Prompt("fake-model", "x"));
-  v1::GenerateStreamResponse message;
+  v1::BatchGenerateRequest batch;
+  *batch.add_requests() = Prompt("fake-model", "x");
+  auto reader = stub->BatchGenerate(&context, batch);
+  v1::BatchGenerateResponse message;
   while (reader->Read(&message)) {
   }
   EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::UNIMPLEMENTED);

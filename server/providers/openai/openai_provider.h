@@ -21,9 +21,24 @@ class OpenAiProvider final : public Provider {
   CallId Generate(const llmgateway::v1::GenerateRequest& request,
                   const UpstreamCallOptions& options,
                   llmgateway::v1::GenerateResponse* response, Done done) override;
+  CallId GenerateStream(const llmgateway::v1::GenerateRequest& request,
+                        const UpstreamCallOptions& options,
+                        StreamObserver* observer) override;
   void Cancel(CallId id) override;
+  void Resume(CallId id) override;
 
  private:
+  class StreamTransfer;
+
+  // The upstream request for `request` (body, URL, headers, timeout), or why
+  // it cannot be sent.
+  absl::StatusOr<http::HttpRequest> MakeHttpRequest(
+      const llmgateway::v1::GenerateRequest& request,
+      const UpstreamCallOptions& options, bool stream) const;
+
+  // Maps an upstream HTTP error response (non-2xx) to the call's status.
+  absl::Status HttpError(const http::ResponseHead& head, absl::string_view body) const;
+
   // Maps a finished transfer to the call's status, filling *response on success.
   absl::Status Complete(absl::StatusOr<http::HttpResponse> result,
                         llmgateway::v1::GenerateResponse* response) const;
