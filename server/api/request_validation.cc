@@ -11,6 +11,10 @@
 namespace llmgateway {
 namespace {
 
+// Inline media per part. Providers cap uploads at about this (OpenAI: 20 MB
+// per image); failing here is faster and clearer than an upstream 400.
+constexpr size_t kMaxMediaBytes = 20 << 20;
+
 using ::llmgateway::v1::GenerateRequest;
 using ::llmgateway::v1::GenerationConfig;
 using ::llmgateway::v1::Message;
@@ -28,6 +32,11 @@ absl::Status ValidatePart(const Part& part, const Message& message,
       }
       if (part.media().source_case() == v1::Media::SOURCE_NOT_SET) {
         return InvalidField(field + ".media", "has neither data nor uri");
+      }
+      if (part.media().data().size() > kMaxMediaBytes) {
+        return InvalidField(field + ".media.data",
+                            absl::StrCat("is ", part.media().data().size(),
+                                         " bytes; at most ", kMaxMediaBytes, " are accepted"));
       }
       return absl::OkStatus();
     case Part::kToolCall:

@@ -13,6 +13,18 @@ v1::GenerateRequest Parse(const std::string& text) {
   return request;
 }
 
+TEST(RequestValidationTest, MediaOverTheCapNamesThePart) {
+  v1::GenerateRequest request = Parse(R"pb(
+    model: "m"
+    messages { role: ROLE_USER parts { text: "look" } parts { media { mime_type: "image/png" } } }
+  )pb");
+  request.mutable_messages(0)->mutable_parts(1)->mutable_media()->set_data(
+      std::string((20 << 20) + 1, 'x'));
+  absl::Status status = ValidateGenerateRequest(request);
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(status.message().rfind("messages[0].parts[1].media.data:", 0), 0u) << status;
+}
+
 TEST(RequestValidationTest, AcceptsPromptAndMessages) {
   EXPECT_TRUE(ValidateGenerateRequest(Parse(R"pb(model: "m" prompt: "hi")pb")).ok());
   EXPECT_TRUE(ValidateGenerateRequest(Parse(R"pb(

@@ -56,6 +56,26 @@ bool IsValidEnvName(absl::string_view name) {
   return true;
 }
 
+void SetKindDefaults(Provider* provider) {
+  if (provider->has_capabilities()) return;
+  Capabilities* capabilities = provider->mutable_capabilities();
+  if (provider->kind() == "openai") {
+    capabilities->add_unsupported_fields("config.top_k");
+    for (const char* type : {"image/png", "image/jpeg", "image/webp", "image/gif",
+                             "audio/wav", "audio/mpeg", "application/pdf"}) {
+      capabilities->add_media_types(type);
+    }
+  }
+}
+
+bool IsFieldPath(absl::string_view path) {
+  if (path.empty() || path.front() == '.' || path.back() == '.') return false;
+  for (char c : path) {
+    if (!absl::ascii_islower(c) && c != '_' && c != '.') return false;
+  }
+  return true;
+}
+
 void SetDefaultDuration(google::protobuf::Duration* duration, int64_t seconds) {
   if (duration->seconds() == 0 && duration->nanos() == 0) duration->set_seconds(seconds);
 }
@@ -112,6 +132,10 @@ void ApplyDefaults(GatewayConfig* config) {
   for (Provider& provider : *config->mutable_providers()) {
     SetDefaultDuration(provider.mutable_timeout(), kDefaultTimeoutSeconds);
     SetDefaultDuration(provider.mutable_connect_timeout(), kDefaultConnectTimeoutSeconds);
+    SetKindDefaults(&provider);
+    if (provider.capabilities().max_tokens_field().empty()) {
+      provider.mutable_capabilities()->set_max_tokens_field("max_tokens");
+    }
     while (absl::EndsWith(provider.base_url(), "/")) {
       provider.mutable_base_url()->pop_back();
     }
@@ -154,6 +178,24 @@ absl::Status ValidateConfig(const GatewayConfig& config) {
     }
     if (provider.max_connections() < 0) {
       return FieldError(field + ".max_connections", "must not be negative");
+    }
+    const Capabilities& capabilities = provider.capabilities();
+    if (capabilities.max_tokens_field() != "max_tokens" &&
+        capabilities.max_tokens_field() != "max_completion_tokens") {
+      return FieldError(field + ".capabilities.max_tokens_field",
+                        "must be \"max_tokens\" or \"max_completion_tokens\"");
+    }
+    for (int j = 0; j < capabilities.unsupported_fields_size(); ++j) {
+      if (!IsFieldPath(capabilities.unsupported_fields(j))) {
+        return FieldError(absl::StrCat(field, ".capabilities.unsupported_fields[", j, "]"),
+                          "must be a GenerateRequest field path like \"config.top_k\"");
+      }
+    }
+    for (int j = 0; j < capabilities.media_types_size(); ++j) {
+      if (capabilities.media_types(j).find('/') == std::string::npos) {
+        return FieldError(absl::StrCat(field, ".capabilities.media_types[", j, "]"),
+                          "must be a MIME type like \"image/png\" or \"image/*\"");
+      }
     }
   }
   absl::flat_hash_set<std::string> aliases;

@@ -38,6 +38,28 @@ TEST(ConfigLoaderTest, GoodConfigGetsDefaults) {
   EXPECT_EQ(config->models(1).upstream_model(), "smart");
 }
 
+TEST(ConfigLoaderTest, CapabilitiesDefaultByKindUnlessGiven) {
+  absl::StatusOr<GatewayConfig> config = Load(kGood);
+  ASSERT_TRUE(config.ok()) << config.status();
+  const Capabilities& defaults = config->providers(0).capabilities();
+  ASSERT_EQ(defaults.unsupported_fields_size(), 1);
+  EXPECT_EQ(defaults.unsupported_fields(0), "config.top_k");
+  EXPECT_EQ(defaults.max_tokens_field(), "max_tokens");
+  EXPECT_GT(defaults.media_types_size(), 0);
+
+  config = Load(R"pb(
+    providers {
+      name: "vllm" kind: "openai" base_url: "http://x"
+      capabilities { max_tokens_field: "max_completion_tokens" }
+    }
+  )pb");
+  ASSERT_TRUE(config.ok()) << config.status();
+  const Capabilities& given = config->providers(0).capabilities();
+  EXPECT_EQ(given.unsupported_fields_size(), 0);  // top_k allowed
+  EXPECT_EQ(given.media_types_size(), 0);         // any
+  EXPECT_EQ(given.max_tokens_field(), "max_completion_tokens");
+}
+
 TEST(ConfigLoaderTest, SyntaxErrorNamesLineAndColumn) {
   absl::StatusOr<GatewayConfig> config =
       ParseConfigText("listen: \"x:1\"\nproviders { nme: \"a\" }\n", "gw.textproto");
@@ -85,6 +107,15 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"providers { name: \"p\" kind: \"openai\" base_url: \"http://x\" }"
                 "default_provider: \"q\"",
                 "default_provider"},
+        BadCase{"providers { name: \"p\" kind: \"openai\" base_url: \"http://x\" "
+                "capabilities { max_tokens_field: \"max_len\" } }",
+                "providers[0].capabilities.max_tokens_field"},
+        BadCase{"providers { name: \"p\" kind: \"openai\" base_url: \"http://x\" "
+                "capabilities { unsupported_fields: \"Config.TopK\" } }",
+                "providers[0].capabilities.unsupported_fields[0]"},
+        BadCase{"providers { name: \"p\" kind: \"openai\" base_url: \"http://x\" "
+                "capabilities { media_types: \"png\" } }",
+                "providers[0].capabilities.media_types[0]"},
         BadCase{"listen: \"127.0.0.1:1\"", "providers"}));
 
 TEST(ConfigLoaderTest, FlagsAloneMakeAPassThroughProvider) {

@@ -76,6 +76,26 @@ class GenerateRoundTripTest(unittest.TestCase):
         self.assertEqual(response.text, "Echo: two words ")  # cut at max_output_tokens
         self.assertEqual(response.finish_reason, generation_pb2.FINISH_REASON_LENGTH)
 
+    def test_generate_stream(self):
+        # As the README shows it.
+        text, last = "", None
+        for delta in self.stub.GenerateStream(
+                generation_pb2.GenerateRequest(model="fake-model?tokens=5", prompt="Hi"),
+                timeout=60):
+            text += delta.text
+            last = delta
+        self.assertEqual(text, "Echo: Hi lorem ipsum dolor")
+        self.assertEqual(last.finish_reason, generation_pb2.FINISH_REASON_STOP)
+        self.assertEqual(last.usage.completion_tokens, 5)
+
+    def test_broken_stream_is_an_error(self):
+        with self.assertRaises(grpc.RpcError) as raised:
+            for _ in self.stub.GenerateStream(
+                    generation_pb2.GenerateRequest(model="fake-model?fault=drop", prompt="Hi"),
+                    timeout=60):
+                pass
+        self.assertEqual(raised.exception.code(), grpc.StatusCode.UNAVAILABLE)
+
     def test_error_details_decode_in_python(self):
         with self.assertRaises(grpc.RpcError) as raised:
             self.stub.Generate(
@@ -106,5 +126,30 @@ class GenerateRoundTripTest(unittest.TestCase):
                         raised.exception.details())
 
 
+def main():
+    """Runs the suite; under Bazel also writes JUnit XML to $XML_OUTPUT_FILE
+    so each case counts (Bazel's own XML for an sh_test counts one)."""
+    from xml.etree import ElementTree as ET
+    suite = unittest.defaultTestLoader.loadTestsFromModule(sys.modules[__name__])
+
+    def ids(tests):
+        for test in tests:
+            yield from ids(test) if isinstance(test, unittest.TestSuite) else [test.id()]
+
+    case_ids = list(ids(suite))  # a suite forgets its tests as they run
+    result = unittest.TextTestRunner(verbosity=2).run(suite)
+    xml_path = os.environ.get("XML_OUTPUT_FILE")
+    if xml_path:
+        failed = {t.id(): msg for t, msg in result.failures + result.errors}
+        root = ET.Element("testsuites", tests=str(result.testsRun),
+                          failures=str(len(result.failures)), errors=str(len(result.errors)))
+        for case_id in case_ids:
+            element = ET.SubElement(root, "testcase", name=case_id)
+            if case_id in failed:
+                ET.SubElement(element, "failure").text = failed[case_id]
+        ET.ElementTree(root).write(xml_path)
+    sys.exit(0 if result.wasSuccessful() else 1)
+
+
 if __name__ == "__main__":
-    unittest.main()
+    main()

@@ -8,4 +8,4 @@ stubs="${TEST_TMPDIR}/pystubs"
 export PYTHONPATH="$stubs"
 export GATEWAY="$runfiles/server/llm_gateway"
 export FAKELLM="$runfiles/tests/fakellm/fakellm.py"
-exec /usr/bin/python3 "$runfiles/tests/python/generate_roundtrip_test.py" -v
+exec /usr/bin/python3 "$runfiles/tests/python/generate_roundtrip_test.py"

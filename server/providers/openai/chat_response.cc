@@ -3,202 +3,34 @@
 // unknown fields cost only a skip.
 #include "server/providers/openai/chat_response.h"
 
-#include <cstdint>
-#include <optional>
+#include <cstddef>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "server/providers/openai/json_fields.h"
 #include "simdjson.h"
 
 namespace llmgateway::openai {
 namespace {
 
 namespace od = ::simdjson::ondemand;
+using ::llmgateway::openai::json::CheckNull;
+using ::llmgateway::openai::json::FieldError;
+using ::llmgateway::openai::json::ForEachElement;
+using ::llmgateway::openai::json::ForEachField;
+using ::llmgateway::openai::json::Malformed;
+using ::llmgateway::openai::json::ReadString;
 using ::simdjson::error_code;
 
 // Past this size a body gets a parser of its own, freed afterwards: the
 // thread's parser keeps its buffers (several times the body's size) for
 // good, and one huge answer should not pin that much memory per thread.
 constexpr size_t kMaxReusedParserCapacity = size_t{1} << 20;
-
-const char* ErrorName(error_code e) {
-  switch (e) {
-    case simdjson::SUCCESS:
-      return "SUCCESS";
-    case simdjson::CAPACITY:
-      return "CAPACITY";
-    case simdjson::MEMALLOC:
-      return "MEMALLOC";
-    case simdjson::TAPE_ERROR:
-      return "TAPE_ERROR";
-    case simdjson::DEPTH_ERROR:
-      return "DEPTH_ERROR";
-    case simdjson::STRING_ERROR:
-      return "STRING_ERROR";
-    case simdjson::T_ATOM_ERROR:
-      return "T_ATOM_ERROR";
-    case simdjson::F_ATOM_ERROR:
-      return "F_ATOM_ERROR";
-    case simdjson::N_ATOM_ERROR:
-      return "N_ATOM_ERROR";
-    case simdjson::NUMBER_ERROR:
-      return "NUMBER_ERROR";
-    case simdjson::UTF8_ERROR:
-      return "UTF8_ERROR";
-    case simdjson::UNINITIALIZED:
-      return "UNINITIALIZED";
-    case simdjson::EMPTY:
-      return "EMPTY";
-    case simdjson::UNESCAPED_CHARS:
-      return "UNESCAPED_CHARS";
-    case simdjson::UNCLOSED_STRING:
-      return "UNCLOSED_STRING";
-    case simdjson::UNSUPPORTED_ARCHITECTURE:
-      return "UNSUPPORTED_ARCHITECTURE";
-    case simdjson::INCORRECT_TYPE:
-      return "INCORRECT_TYPE";
-    case simdjson::NUMBER_OUT_OF_RANGE:
-      return "NUMBER_OUT_OF_RANGE";
-    case simdjson::INDEX_OUT_OF_BOUNDS:
-      return "INDEX_OUT_OF_BOUNDS";
-    case simdjson::NO_SUCH_FIELD:
-      return "NO_SUCH_FIELD";
-    case simdjson::IO_ERROR:
-      return "IO_ERROR";
-    case simdjson::INVALID_JSON_POINTER:
-      return "INVALID_JSON_POINTER";
-    case simdjson::INVALID_URI_FRAGMENT:
-      return "INVALID_URI_FRAGMENT";
-    case simdjson::UNEXPECTED_ERROR:
-      return "UNEXPECTED_ERROR";
-    case simdjson::PARSER_IN_USE:
-      return "PARSER_IN_USE";
-    case simdjson::OUT_OF_ORDER_ITERATION:
-      return "OUT_OF_ORDER_ITERATION";
-    case simdjson::INSUFFICIENT_PADDING:
-      return "INSUFFICIENT_PADDING";
-    case simdjson::INCOMPLETE_ARRAY_OR_OBJECT:
-      return "INCOMPLETE_ARRAY_OR_OBJECT";
-    case simdjson::SCALAR_DOCUMENT_AS_VALUE:
-      return "SCALAR_DOCUMENT_AS_VALUE";
-    case simdjson::OUT_OF_BOUNDS:
-      return "OUT_OF_BOUNDS";
-    case simdjson::TRAILING_CONTENT:
-      return "TRAILING_CONTENT";
-    default:
-      return "UNKNOWN_ERROR";
-  }
-}
-
-constexpr absl::string_view kMalformed =
-    "upstream returned a malformed chat.completion: ";
-
-// UNAVAILABLE: to the caller a broken answer is a failed upstream call (the
-// routing layer may retry or fall back). Never quotes the body: it may hold
-// the end user's data.
-absl::Status Malformed(absl::string_view what, error_code e) {
-  return absl::UnavailableError(
-      absl::StrCat(kMalformed, what, " (simdjson: ", ErrorName(e), ")"));
-}
-
-// Each Read* takes a value that may be JSON null (servers send null for
-// "absent" freely): null leaves *out as it was. Any other type than the one
-// asked for is INCORRECT_TYPE.
-error_code CheckNull(od::value& v, bool* is_null) {
-  od::json_type t;
-  if (error_code e = v.type().get(t)) return e;
-  *is_null = false;
-  if (t != od::json_type::null) return simdjson::SUCCESS;
-  // type() looks at the first byte only; is_null() checks the whole atom.
-  if (error_code e = v.is_null().get(*is_null)) return e;
-  return *is_null ? simdjson::SUCCESS : simdjson::N_ATOM_ERROR;
-}
-
-error_code ReadString(od::value v, std::string* out) {
-  bool is_null;
-  if (error_code e = CheckNull(v, &is_null); e || is_null) return e;
-  std::string_view s;
-  if (error_code e = v.get_string().get(s)) return e;
-  out->assign(s.data(), s.size());
-  return simdjson::SUCCESS;
-}
-
-error_code ReadInt(od::value v, int64_t* out) {
-  bool is_null;
-  if (error_code e = CheckNull(v, &is_null); e || is_null) return e;
-  return v.get_int64().get(*out);
-}
-
-// Yields the object, or none for JSON null.
-error_code ReadObject(od::value v, std::optional<od::object>* out) {
-  bool is_null;
-  if (error_code e = CheckNull(v, &is_null); e || is_null) return e;
-  od::object obj;
-  if (error_code e = v.get_object().get(obj)) return e;
-  out->emplace(std::move(obj));
-  return simdjson::SUCCESS;
-}
-
-error_code ReadArray(od::value v, std::optional<od::array>* out) {
-  bool is_null;
-  if (error_code e = CheckNull(v, &is_null); e || is_null) return e;
-  od::array arr;
-  if (error_code e = v.get_array().get(arr)) return e;
-  out->emplace(std::move(arr));
-  return simdjson::SUCCESS;
-}
-
-// Runs `on_field(key, value)` for each member of `v` (an object or null).
-// Errors of the iteration itself are reported at `path`; on_field returns an
-// absl::Status naming its own path.
-template <typename OnField>
-absl::Status ForEachField(od::value v, absl::string_view path,
-                          OnField&& on_field) {
-  std::optional<od::object> obj;
-  if (error_code e = ReadObject(v, &obj)) {
-    return Malformed(absl::StrCat(path, ": expected an object"), e);
-  }
-  if (!obj) return absl::OkStatus();
-  for (auto field : *obj) {
-    std::string_view key;
-    if (error_code e = field.unescaped_key().get(key)) {
-      return Malformed(path, e);
-    }
-    od::value fv;
-    if (error_code e = field.value().get(fv)) return Malformed(path, e);
-    if (absl::Status s = on_field(key, fv); !s.ok()) return s;
-  }
-  return absl::OkStatus();
-}
-
-// Runs `on_element(index, value)` for each element of `v` (an array or null).
-template <typename OnElement>
-absl::Status ForEachElement(od::value v, absl::string_view path,
-                            OnElement&& on_element) {
-  std::optional<od::array> arr;
-  if (error_code e = ReadArray(v, &arr)) {
-    return Malformed(absl::StrCat(path, ": expected an array"), e);
-  }
-  if (!arr) return absl::OkStatus();
-  size_t i = 0;
-  for (auto element : *arr) {
-    od::value ev;
-    if (error_code e = std::move(element).get(ev)) return Malformed(path, e);
-    if (absl::Status s = on_element(i, ev); !s.ok()) return s;
-    ++i;
-  }
-  return absl::OkStatus();
-}
-
-absl::Status FieldError(absl::string_view path, std::string_view key,
-                        error_code e) {
-  // Debian's absl::string_view is its own class, not std::string_view.
-  return Malformed(
-      absl::StrCat(path, ".", absl::string_view(key.data(), key.size())), e);
-}
 
 // choices[0], collected in any key order and assembled into parts at the
 // end, in the order the v1 API fixes: reasoning, text, tool calls.
@@ -271,47 +103,6 @@ absl::Status ParseChoice(od::value v, Choice* c) {
   });
 }
 
-absl::Status ParseUsage(od::value v, v1::Usage* u) {
-  return ForEachField(v, "usage", [&](std::string_view key, od::value fv) {
-    error_code e = simdjson::SUCCESS;
-    int64_t n = 0;
-    if (key == "prompt_tokens") {
-      if (!(e = ReadInt(fv, &n))) u->set_prompt_tokens(n);
-    } else if (key == "completion_tokens") {
-      if (!(e = ReadInt(fv, &n))) u->set_completion_tokens(n);
-    } else if (key == "total_tokens") {
-      if (!(e = ReadInt(fv, &n))) u->set_total_tokens(n);
-    } else if (key == "prompt_tokens_details") {
-      return ForEachField(fv, "usage.prompt_tokens_details",
-                          [&](std::string_view dkey, od::value dv) {
-                            int64_t d = 0;
-                            if (dkey != "cached_tokens")
-                              return absl::OkStatus();
-                            if (error_code de = ReadInt(dv, &d)) {
-                              return FieldError("usage.prompt_tokens_details",
-                                                dkey, de);
-                            }
-                            u->set_cached_prompt_tokens(d);
-                            return absl::OkStatus();
-                          });
-    } else if (key == "completion_tokens_details") {
-      return ForEachField(fv, "usage.completion_tokens_details",
-                          [&](std::string_view dkey, od::value dv) {
-                            int64_t d = 0;
-                            if (dkey != "reasoning_tokens")
-                              return absl::OkStatus();
-                            if (error_code de = ReadInt(dv, &d)) {
-                              return FieldError(
-                                  "usage.completion_tokens_details", dkey, de);
-                            }
-                            u->set_reasoning_tokens(d);
-                            return absl::OkStatus();
-                          });
-    }
-    return e ? FieldError("usage", key, e) : absl::OkStatus();
-  });
-}
-
 void AddText(std::string&& text, v1::GenerateResponse* r) {
   if (text.empty()) return;
   absl::StrAppend(r->mutable_text(), text);
@@ -358,7 +149,7 @@ absl::Status ParseDocument(od::document& doc, v1::GenerateResponse* r) {
       r->clear_usage();
       bool is_null;
       if (error_code e = CheckNull(v, &is_null)) return Malformed("usage", e);
-      if (!is_null) s = ParseUsage(v, r->mutable_usage());
+      if (!is_null) s = json::ParseUsage(v, r->mutable_usage());
     } else if (key == "error") {
       bool is_null = false;
       has_error_object = !CheckNull(v, &is_null) && !is_null;
@@ -372,18 +163,13 @@ absl::Status ParseDocument(od::document& doc, v1::GenerateResponse* r) {
                      simdjson::TRAILING_CONTENT);
   }
   if (!has_choice) {
+    // ParseChatResponse adds the kMalformed prefix.
     return absl::UnavailableError(
-        absl::StrCat(kMalformed, "no choices",
+        absl::StrCat("no choices",
                      has_error_object ? " (the body is an error object)" : ""));
   }
 
-  // Some servers leave total_tokens out (or null); the v1 API promises it.
-  int64_t total = 0;
-  if (r->has_usage() && r->usage().total_tokens() == 0 &&
-      !__builtin_add_overflow(r->usage().prompt_tokens(),
-                              r->usage().completion_tokens(), &total)) {
-    r->mutable_usage()->set_total_tokens(total);
-  }
+  if (r->has_usage()) json::FillTotalTokens(r->mutable_usage());
   r->set_finish_reason(MapFinishReason(choice.finish_reason));
   v1::Message* m = r->mutable_message();
   m->set_role(v1::ROLE_ASSISTANT);
@@ -412,6 +198,9 @@ absl::Status Parse(od::parser& parser, simdjson::padded_string_view json,
   return ParseDocument(doc, r);
 }
 
+constexpr absl::string_view kMalformed =
+    "upstream returned a malformed chat.completion: ";
+
 }  // namespace
 
 absl::Status ParseChatResponse(const std::string& body,
@@ -439,7 +228,12 @@ absl::Status ParseChatResponse(const std::string& body,
     od::parser parser;
     s = Parse(parser, json, &r);
   }
-  if (!s.ok()) return s;
+  // UNAVAILABLE: to the caller a broken answer is a failed upstream call (the
+  // routing layer may retry or fall back). The messages name paths into the
+  // body, never its content: it may hold the end user's data.
+  if (!s.ok()) {
+    return absl::UnavailableError(absl::StrCat(kMalformed, s.message()));
+  }
 
   out->set_id(std::move(*r.mutable_id()));
   out->set_model(std::move(*r.mutable_model()));

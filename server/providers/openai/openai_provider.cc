@@ -107,6 +107,10 @@ class OpenAiProvider::StreamTransfer final : public http::TransferHandler {
 OpenAiProvider::OpenAiProvider(const config::Provider& config, std::string api_key,
                                http::HttpClient* http)
     : config_(config),
+      unsupported_fields_(config.capabilities().unsupported_fields().begin(),
+                          config.capabilities().unsupported_fields().end()),
+      media_types_(config.capabilities().media_types().begin(),
+                   config.capabilities().media_types().end()),
       chat_url_(absl::StrCat(config.base_url(), "/chat/completions")),
       authorization_(api_key.empty() ? std::string() : absl::StrCat(kBearerPrefix, api_key)),
       http_(http) {}
@@ -118,6 +122,12 @@ absl::StatusOr<http::HttpRequest> OpenAiProvider::MakeHttpRequest(
   chat_options.upstream_model = options.upstream_model;
   chat_options.provider_name = config_.name();
   chat_options.stream = stream;
+  chat_options.unsupported_fields = unsupported_fields_;
+  chat_options.drop_unsupported = config_.capabilities().drop_unsupported();
+  chat_options.media_types = media_types_;
+  if (!config_.capabilities().max_tokens_field().empty()) {
+    chat_options.max_tokens_field = config_.capabilities().max_tokens_field();
+  }
   absl::StatusOr<std::string> body = BuildChatRequest(request, chat_options);
   if (!body.ok()) return WithErrorMetadata(body.status(), kMetaProvider, config_.name());
 

@@ -4,6 +4,7 @@
 #define LLM_GATEWAY_SERVER_PROVIDERS_OPENAI_OPENAI_PROVIDER_H_
 
 #include <string>
+#include <vector>
 
 #include "server/config/config.pb.h"
 #include "server/http/http_client.h"
@@ -44,6 +45,9 @@ class OpenAiProvider final : public Provider {
                         llmgateway::v1::GenerateResponse* response) const;
 
   const config::Provider config_;
+  // capabilities() as contiguous arrays, for ChatRequestOptions.
+  const std::vector<std::string> unsupported_fields_;
+  const std::vector<std::string> media_types_;
   const std::string chat_url_;
   const std::string authorization_;  // "Authorization: Bearer ..." or empty
   http::HttpClient* const http_;
