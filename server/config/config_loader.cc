@@ -62,7 +62,8 @@ void SetKindDefaults(Provider* provider) {
   if (provider->kind() == "openai") {
     capabilities->add_unsupported_fields("config.top_k");
     for (const char* type : {"image/png", "image/jpeg", "image/webp", "image/gif",
-                             "audio/wav", "audio/mpeg", "application/pdf"}) {
+                             "audio/wav", "audio/x-wav", "audio/mpeg", "audio/mp3",
+                             "application/pdf"}) {
       capabilities->add_media_types(type);
     }
   }

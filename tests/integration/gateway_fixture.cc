@@ -40,6 +40,22 @@ std::shared_ptr<grpc::Channel> ChannelTo(const Subprocess& gateway) {
                              grpc::InsecureChannelCredentials());
 }
 
+void Servers::SetUp() {
+  fakellm = StartFakeLlm(name_ + "-fakellm.log");
+  gateway = StartGateway(FakeLlmBaseUrl(*fakellm), {}, name_ + "-gateway.log");
+  channel = ChannelTo(*gateway);
+}
+
+void Servers::TearDown() {
+  channel.reset();
+  gateway.reset();
+  fakellm.reset();
+}
+
+Servers* AddServers(const std::string& name) {
+  return static_cast<Servers*>(::testing::AddGlobalTestEnvironment(new Servers(name)));
+}
+
 CallError Decode(const grpc::Status& status) {
   CallError error;
   error.code = status.error_code();

@@ -9,6 +9,7 @@
 
 #include "google/rpc/error_details.pb.h"
 #include "grpcpp/grpcpp.h"
+#include "gtest/gtest.h"
 #include "tests/integration/subprocess.h"
 
 namespace llmgateway::testing {
@@ -30,6 +31,25 @@ std::unique_ptr<Subprocess> StartGateway(const std::string& base_url,
 std::string FakeLlmBaseUrl(const Subprocess& fakellm);
 
 std::shared_ptr<grpc::Channel> ChannelTo(const Subprocess& gateway);
+
+// One fakellm and one gateway (in front of it) for a whole test binary:
+//   Servers* const servers = AddServers("name");
+class Servers : public ::testing::Environment {
+ public:
+  explicit Servers(std::string name) : name_(std::move(name)) {}
+  void SetUp() override;
+  void TearDown() override;
+
+  std::unique_ptr<Subprocess> fakellm;
+  std::unique_ptr<Subprocess> gateway;
+  std::shared_ptr<grpc::Channel> channel;
+
+ private:
+  std::string name_;
+};
+
+// Registers a Servers environment (logs: $TEST_TMPDIR/<name>-*.log).
+Servers* AddServers(const std::string& name);
 
 // What a caller sees of a failed call.
 struct CallError {

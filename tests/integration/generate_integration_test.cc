@@ -40,29 +40,7 @@ using ::llmgateway::testing::TempPath;
 
 constexpr const char* kApiKey = ::llmgateway::testing::kTestApiKey;
 
-// One fakellm and one gateway for the whole binary (every suite below).
-class Servers : public ::testing::Environment {
- public:
-  void SetUp() override {
-    fakellm = StartFakeLlm();
-    gateway = StartGateway(absl::StrCat("http://127.0.0.1:", fakellm->port(), "/v1"), {},
-                           "gateway.log");
-    channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", gateway->port()),
-                                  grpc::InsecureChannelCredentials());
-  }
-  void TearDown() override {
-    channel.reset();
-    gateway.reset();
-    fakellm.reset();
-  }
-
-  std::unique_ptr<Subprocess> fakellm;
-  std::unique_ptr<Subprocess> gateway;
-  std::shared_ptr<grpc::Channel> channel;
-};
-
-Servers* const servers =
-    static_cast<Servers*>(::testing::AddGlobalTestEnvironment(new Servers()));
+testing::Servers* const servers = testing::AddServers("generate");
 
 class GenerateIntegrationTest : public ::testing::Test {
  protected:

@@ -30,27 +30,7 @@ using ::llmgateway::testing::Subprocess;
 using ::llmgateway::v1::GenerateRequest;
 using ::llmgateway::v1::GenerateStreamResponse;
 
-class Servers : public ::testing::Environment {
- public:
-  void SetUp() override {
-    fakellm = testing::StartFakeLlm("stream-fakellm.log");
-    gateway = testing::StartGateway(testing::FakeLlmBaseUrl(*fakellm), {},
-                                    "stream-gateway.log");
-    channel = testing::ChannelTo(*gateway);
-  }
-  void TearDown() override {
-    channel.reset();
-    gateway.reset();
-    fakellm.reset();
-  }
-
-  std::unique_ptr<Subprocess> fakellm;
-  std::unique_ptr<Subprocess> gateway;
-  std::shared_ptr<grpc::Channel> channel;
-};
-
-Servers* const servers =
-    static_cast<Servers*>(::testing::AddGlobalTestEnvironment(new Servers()));
+testing::Servers* const servers = testing::AddServers("stream");
 
 GenerateRequest Prompt(const std::string& model, const std::string& prompt = "hi") {
   GenerateRequest request;
