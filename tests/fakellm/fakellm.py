@@ -8,7 +8,10 @@ deterministic reply, and lets each request ask for faults and pacing through
     {"model": "fake-model?status=429&retry_after=2", "messages": [...]}
 
 so a test of the gateway can make the upstream fail, stall, drop the
-connection or stream slowly without any extra control channel.  It also keeps
+connection or stream slowly without any extra control channel.  Requests
+with `tools`, `response_format`, or the reasoning=/refusal=/cached=
+directives get tool calls, structured JSON, reasoning, refusals and usage
+details in the shapes OpenAI (and DeepSeek, for reasoning) use.  It also keeps
 a log of the chat requests it received (`GET /_requests`) and counters
 (`GET /_stats`), notably how many responses were cut short because the client
 (the gateway) went away, which is how tests check that the gateway aborts
@@ -47,6 +50,10 @@ FILLER_WORDS = (
 # also keeps leading whitespace (attached to the first token).
 TOKEN_RE = re.compile(r"\S+\s*")
 EXACT_TOKEN_RE = re.compile(r"\s*\S+\s*")
+# Tool-call arguments and structured (JSON) output are streamed in pieces of
+# this many characters; each piece counts as one completion token.
+FRAGMENT_CHARS = 8
+REFUSAL_TEXT = "I can't help with that."
 
 CHAT_PATHS = ("/v1/chat/completions", "/chat/completions")
 MODELS_PATHS = ("/v1/models", "/models")
@@ -386,9 +393,13 @@ INT_DIRECTIVES = {  # name: (smallest, largest)
     "pause_after_first_ms": (0, 3_600_000),
     "tokens": (0, 1_000_000),
     "chunk": (1, 1 << 20),
+    "parallel": (1, 128),
+    "reasoning": (0, 1_000_000),
+    "cached": (0, 1_000_000_000),
 }
-FLAG_DIRECTIVES = ("crlf", "comments")
-TEXT_DIRECTIVES = ("code", "retry_after", "text")
+FLAG_DIRECTIVES = ("crlf", "comments", "refusal")
+TEXT_DIRECTIVES = ("code", "retry_after", "text", "tool")
+REASONING_FIELDS = ("reasoning_content", "reasoning")
 
 
 @dataclasses.dataclass
@@ -406,6 +417,12 @@ class Directives:
     crlf: bool = False
     comments: bool = False
     text: str = None
+    tool: str = None         # name of the tool to call (unless tool_choice names one)
+    parallel: int = 1        # number of tool calls
+    reasoning: int = None    # reasoning tokens; None: no reasoning, no usage details
+    reasoning_field: str = "reasoning_content"
+    refusal: bool = False
+    cached: int = None       # usage.prompt_tokens_details.cached_tokens
 
 
 def parse_directives(query, config):
@@ -426,9 +443,16 @@ def parse_directives(query, config):
             if value not in FAULTS:
                 raise ValueError("unknown fakellm fault %r (known: %s)" % (value, ", ".join(FAULTS)))
             directives.fault = value
+        elif name == "reasoning_field":
+            if value not in REASONING_FIELDS:
+                raise ValueError("fakellm directive reasoning_field must be one of: %s"
+                                 % ", ".join(REASONING_FIELDS))
+            directives.reasoning_field = value
         elif name in TEXT_DIRECTIVES:
             if name != "text" and ("\r" in value or "\n" in value):
                 raise ValueError("fakellm directive %s must not contain line breaks" % name)
+            if name == "tool" and not value:
+                raise ValueError("fakellm directive tool must name a tool")
             setattr(directives, name, value)
         else:
             raise ValueError("unknown fakellm directive %r" % name)
@@ -497,26 +521,115 @@ def count_prompt_tokens(messages):
                for m in messages if isinstance(m, dict))
 
 
-def reply_tokens(directives, messages):
-    """The reply as a list of tokens (their concatenation is the reply).
-
-    Echo mode: "Echo: <last user text>" split into tokens, then filler words,
-    exactly `tokens` of them; the reply's trailing whitespace is dropped.
-    text= mode: the given text, unpadded and untruncated (apart from max_tokens).
-    """
-    if directives.text is not None:
-        text = directives.text
-        return EXACT_TOKEN_RE.findall(text) or ([text] if text else [])
-    wanted = directives.tokens
-    tokens = TOKEN_RE.findall("Echo: " + last_user_text(messages))[:wanted]
+def padded_tokens(text, wanted):
+    """`text` split into tokens, then filler words, exactly `wanted` of them
+    (a longer text is cut); the trailing whitespace of the last is dropped."""
+    tokens = TOKEN_RE.findall(text)[:wanted]
     filler = itertools.cycle(FILLER_WORDS)
     while len(tokens) < wanted:
-        if not tokens[-1][-1].isspace():
+        if tokens and not tokens[-1][-1].isspace():
             tokens[-1] += " "
         tokens.append(next(filler) + " ")
     if tokens:
         tokens[-1] = tokens[-1].rstrip()
     return tokens
+
+
+def exact_tokens(text):
+    """`text` split into tokens that concatenate back to it byte for byte."""
+    return EXACT_TOKEN_RE.findall(text) or ([text] if text else [])
+
+
+def reply_tokens(directives, messages):
+    """The plain reply as a list of tokens (their concatenation is the reply).
+
+    text= mode: the given text, unpadded and untruncated (apart from max_tokens).
+    After a tool result (last message has role "tool"): "Tool result: <its
+    content>", likewise unpadded.
+    Echo mode: "Echo: <last user text>" split into tokens, then filler words,
+    exactly `tokens` of them; the reply's trailing whitespace is dropped.
+    """
+    if directives.text is not None:
+        return exact_tokens(directives.text)
+    last = last_message(messages)
+    if last.get("role") == "tool":
+        return exact_tokens("Tool result: " + content_text(last.get("content")))
+    return padded_tokens("Echo: " + last_user_text(messages), directives.tokens)
+
+
+def reasoning_tokens(directives, messages):
+    """reasoning=N: "Thinking about: <last user text>" plus filler, N tokens."""
+    if not directives.reasoning:
+        return []
+    return padded_tokens("Thinking about: " + last_user_text(messages), directives.reasoning)
+
+
+def fragments(text, size=FRAGMENT_CHARS):
+    """Tool-call arguments and structured output stream in fixed-size pieces."""
+    return [text[start:start + size] for start in range(0, len(text), size)]
+
+
+def compact_json(obj):
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+
+
+def last_message(messages):
+    last = messages[-1] if messages else None
+    return last if isinstance(last, dict) else {}
+
+
+def tool_to_call(body, directives, messages):
+    """The name of the tool the model calls, or None to answer normally.
+
+    A call needs a non-empty `tools` array, a `tool_choice` other than "none"
+    and a last message from the user.  The name comes from a tool_choice of
+    {"type":"function","function":{"name":X}}, else from tool=NAME, else from
+    the first tool with a function name."""
+    tools = body.get("tools")
+    if not isinstance(tools, list) or not tools:
+        return None
+    choice = body.get("tool_choice")
+    if choice == "none" or last_message(messages).get("role") != "user":
+        return None
+    if isinstance(choice, dict) and choice.get("type") == "function":
+        function = choice.get("function")
+        name = function.get("name") if isinstance(function, dict) else None
+        if isinstance(name, str) and name:
+            return name
+    if directives.tool is not None:
+        return directives.tool
+    for tool in tools:
+        function = tool.get("function") if isinstance(tool, dict) else None
+        name = function.get("name") if isinstance(function, dict) else None
+        if isinstance(name, str) and name:
+            return name
+    return None
+
+
+# Sample values for json_schema properties, by their "type".
+SCHEMA_SAMPLES = {"integer": lambda text: 42, "number": lambda text: 4.5,
+                  "boolean": lambda text: True, "array": lambda text: [],
+                  "object": lambda text: {}, "string": lambda text: text}
+
+
+def structured_reply(body, text):
+    """The JSON text asked for by response_format, or None for free text."""
+    response_format = body.get("response_format")
+    if not isinstance(response_format, dict):
+        return None
+    if response_format.get("type") == "json_object":
+        return compact_json({"echo": text})
+    if response_format.get("type") != "json_schema":
+        return None
+    json_schema = response_format.get("json_schema")
+    schema = json_schema.get("schema") if isinstance(json_schema, dict) else None
+    properties = schema.get("properties") if isinstance(schema, dict) else None
+    reply = {}
+    for key, prop in (properties.items() if isinstance(properties, dict) else ()):
+        kind = prop.get("type") if isinstance(prop, dict) else None
+        sample = SCHEMA_SAMPLES.get(kind) if isinstance(kind, str) else None
+        reply[key] = sample(text) if sample else None
+    return compact_json(reply)
 
 
 def token_limit(body):
@@ -529,16 +642,63 @@ def token_limit(body):
 
 
 @dataclasses.dataclass
+class ToolCall:
+    id: str
+    name: str
+    arguments: str   # the complete arguments JSON text
+
+
+@dataclasses.dataclass
 class Completion:
-    """One planned answer: what to say and how."""
+    """One planned answer: what to say and how.
+
+    The answer is a list of tokens, each streamed as one step: first the
+    reasoning tokens, then the output pieces.  What an output piece is
+    depends on `kind`:
+      "content"    a token of the reply text (or an 8-character fragment
+                   of structured JSON output);
+      "refusal"    a token of the refusal text;
+      "tool_calls" (call index, 8-character fragment of its arguments).
+    max_tokens has already cut both lists."""
     id: str
     created: int
     model: str
-    tokens: list
+    reasoning: list
+    kind: str
+    pieces: list
+    calls: list      # ToolCall, for kind "tool_calls"
     finish_reason: str
     usage: dict
     include_usage: bool
     directives: Directives
+
+    @property
+    def token_count(self):
+        return len(self.reasoning) + len(self.pieces)
+
+    def sent_calls(self):
+        """The tool calls as far as their arguments were produced."""
+        arguments = {}
+        for call_index, fragment in self.pieces:
+            arguments[call_index] = arguments.get(call_index, "") + fragment
+        return [{"id": self.calls[i].id, "type": "function",
+                 "function": {"name": self.calls[i].name, "arguments": arguments[i]}}
+                for i in sorted(arguments)]
+
+    def message(self):
+        message = {"role": "assistant"}
+        if self.kind == "content":
+            message["content"] = "".join(self.pieces)
+        elif self.kind == "refusal":
+            message["content"] = None
+            message["refusal"] = "".join(self.pieces)
+        else:
+            message["content"] = None
+        if self.reasoning:
+            message[self.directives.reasoning_field] = "".join(self.reasoning)
+        if self.kind == "tool_calls" and self.pieces:
+            message["tool_calls"] = self.sent_calls()
+        return message
 
     def message_body(self):
         return {
@@ -546,12 +706,44 @@ class Completion:
             "model": self.model,
             "choices": [{
                 "index": 0,
-                "message": {"role": "assistant", "content": "".join(self.tokens)},
+                "message": self.message(),
                 "logprobs": None,
                 "finish_reason": self.finish_reason,
             }],
             "usage": self.usage,
         }
+
+    def stream_steps(self):
+        """(role delta or None, steps): each step is the list of deltas sent
+        for one token.  With reasoning, the role rides on the first
+        reasoning delta (DeepSeek's shape) instead of a chunk of its own."""
+        if self.kind == "content":
+            role = {"role": "assistant", "content": ""}
+        elif self.kind == "refusal":
+            role = {"role": "assistant", "content": None, "refusal": ""}
+        else:
+            role = {"role": "assistant", "content": None}
+        field = self.directives.reasoning_field
+        steps = [[{field: token}] for token in self.reasoning]
+        if self.kind == "tool_calls":
+            started = set()
+            for call_index, fragment in self.pieces:
+                step = []
+                if call_index not in started:
+                    started.add(call_index)
+                    call = self.calls[call_index]
+                    step.append({"tool_calls": [{
+                        "index": call_index, "id": call.id, "type": "function",
+                        "function": {"name": call.name, "arguments": ""}}]})
+                step.append({"tool_calls": [{"index": call_index,
+                                             "function": {"arguments": fragment}}]})
+                steps.append(step)
+        else:
+            steps += [[{self.kind: piece}] for piece in self.pieces]
+        if self.reasoning:
+            steps[0][0] = {"role": "assistant", "content": None, **steps[0][0]}
+            role = None
+        return role, steps
 
     def chunk(self, delta, finish_reason=None):
         chunk = {
@@ -572,24 +764,63 @@ class Completion:
 
 
 def plan_completion(state, body, model, directives):
+    """Decide the answer.  Precedence: a tool call (tools given, last message
+    from the user) > refusal=1 > response_format > the plain reply; reasoning
+    (reasoning=N) comes before any of them."""
     messages = body["messages"]
-    tokens = reply_tokens(directives, messages)
-    finish_reason = "stop"
+    number = next(state.next_completion_id)
+    user_text = last_user_text(messages)
+    reasoning = reasoning_tokens(directives, messages)
+    calls = []
+    tool_name = tool_to_call(body, directives, messages)
+    if tool_name is not None:
+        kind, finish_reason = "tool_calls", "tool_calls"
+        for index in range(directives.parallel):
+            call_id = "call_fake_%d" % number
+            query = user_text
+            if directives.parallel > 1:
+                call_id += "_%d" % index
+                if index:
+                    query += " (%d)" % (index + 1)
+            calls.append(ToolCall(call_id, tool_name, compact_json({"query": query})))
+        pieces = [(index, fragment) for index, call in enumerate(calls)
+                  for fragment in fragments(call.arguments)]
+    else:
+        finish_reason = "stop"
+        structured = None if directives.refusal else structured_reply(body, user_text)
+        if directives.refusal:
+            kind, pieces = "refusal", TOKEN_RE.findall(REFUSAL_TEXT)
+        elif structured is not None:
+            kind, pieces = "content", fragments(structured)
+        else:
+            kind, pieces = "content", reply_tokens(directives, messages)
+
     limit = token_limit(body)
-    if limit is not None and limit < len(tokens):
-        tokens = tokens[:limit]
+    if limit is not None and limit < len(reasoning) + len(pieces):
+        reasoning = reasoning[:limit]
+        pieces = pieces[:limit - len(reasoning)]
         finish_reason = "length"
+
     prompt_tokens = count_prompt_tokens(messages)
+    completion_tokens = len(reasoning) + len(pieces)
+    usage = {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
+             "total_tokens": prompt_tokens + completion_tokens}
+    if directives.cached is not None:
+        usage["prompt_tokens_details"] = {"cached_tokens": directives.cached}
+    if directives.reasoning is not None:
+        usage["completion_tokens_details"] = {"reasoning_tokens": len(reasoning)}
     stream_options = body.get("stream_options")
     include_usage = isinstance(stream_options, dict) and stream_options.get("include_usage") is True
     return Completion(
-        id="chatcmpl-fake-%d" % next(state.next_completion_id),
+        id="chatcmpl-fake-%d" % number,
         created=int(time.time()),
         model=model,
-        tokens=tokens,
+        reasoning=reasoning,
+        kind=kind,
+        pieces=pieces,
+        calls=calls,
         finish_reason=finish_reason,
-        usage={"prompt_tokens": prompt_tokens, "completion_tokens": len(tokens),
-               "total_tokens": prompt_tokens + len(tokens)},
+        usage=usage,
         include_usage=include_usage,
         directives=directives,
     )
@@ -674,7 +905,7 @@ async def send_completion(conn, req, completion, extra_headers):
         return await send_body(conn, req, directives.status, '{"id": "x", "choices": [',
                                "application/json", extra_headers)
     await conn.sleep_ms(directives.first_token_ms
-                        + directives.pace_ms * len(completion.tokens))
+                        + directives.pace_ms * completion.token_count)
     return await send_json(conn, req, directives.status, completion.message_body(),
                            extra_headers)
 
@@ -713,10 +944,13 @@ class SseWriter:
 async def stream_completion(conn, req, state, completion, extra_headers):
     """Streaming answer.
 
-    Timeline: headers at once; first_token_ms; role chunk + first token;
+    Timeline: headers at once; first_token_ms; role chunk + first token
+    (with reasoning, the role rides on the first reasoning delta);
     pause_after_first_ms; then each further token and finally the finish
     chunk each after pace_ms (so the total matches the non-streaming delay);
-    usage chunk if asked; [DONE]; end of the chunked body.
+    usage chunk if asked; [DONE]; end of the chunked body.  A "token" is one
+    step of Completion.stream_steps(): usually one delta, but the first
+    fragment of a tool call comes right after the delta that opens the call.
     """
     directives = completion.directives
     chunked = req.version == "HTTP/1.1"  # HTTP/1.0 has no chunked encoding
@@ -730,16 +964,19 @@ async def stream_completion(conn, req, state, completion, extra_headers):
     try:
         sse = SseWriter(conn, directives, chunked)
         await conn.sleep_ms(directives.first_token_ms)
-        await sse.event(completion.chunk({"role": "assistant", "content": ""}))
-        for index, token in enumerate(completion.tokens):
+        role, steps = completion.stream_steps()
+        if role is not None:
+            await sse.event(completion.chunk(role))
+        for index, step in enumerate(steps):
             if index > 0:
                 await conn.sleep_ms(directives.pace_ms)
-            await sse.event(completion.chunk({"content": token}))
+            for delta in step:
+                await sse.event(completion.chunk(delta))
             if index == 0:
                 ended = await after_first_token(conn, sse, directives)
                 if ended is not None:
                     return ended and keep_alive
-        if not completion.tokens:  # faults then strike after the role chunk
+        if not steps:  # faults then strike after the role chunk
             ended = await after_first_token(conn, sse, directives)
             if ended is not None:
                 return ended and keep_alive

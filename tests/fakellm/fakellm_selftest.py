@@ -641,6 +641,376 @@ class FakeLLMTest(unittest.TestCase):
 
 
 # ---------------------------------------------------------------------------
+# Tool calls, reasoning, structured output, refusals, usage details
+# ---------------------------------------------------------------------------
+
+TOOLS = [{"type": "function", "function": {"name": "search", "parameters": {"type": "object"}}},
+         {"type": "function", "function": {"name": "lookup", "parameters": {"type": "object"}}}]
+
+
+def assemble_stream(chunks):
+    """Reassemble chat.completion.chunk objects the way OpenAI's client
+    libraries do; returns (message, finish_reason, usage)."""
+    message, calls, finish_reason, usage = {}, {}, None, None
+    for chunk in chunks:
+        if chunk.get("usage") is not None:
+            usage = chunk["usage"]
+        for choice in chunk["choices"]:
+            for key, value in choice["delta"].items():
+                if key == "tool_calls":
+                    for part in value:
+                        call = calls.setdefault(part["index"], {})
+                        for name in ("id", "type"):
+                            if name in part:
+                                call[name] = part[name]
+                        function = call.setdefault("function", {"arguments": ""})
+                        if "name" in part.get("function", {}):
+                            function["name"] = part["function"]["name"]
+                        function["arguments"] += part.get("function", {}).get("arguments", "")
+                elif key == "role" or value is None:
+                    message.setdefault(key, value)
+                else:
+                    message[key] = (message.get(key) or "") + value
+            if choice["finish_reason"] is not None:
+                finish_reason = choice["finish_reason"]
+    if calls:
+        message["tool_calls"] = [calls[index] for index in sorted(calls)]
+    return message, finish_reason, usage
+
+
+def without_call_numbers(message):
+    """Tool call ids carry the completion number, which differs per request."""
+    return json.loads(re.sub(r"call_fake_\d+", "call_fake_N", json.dumps(message)))
+
+
+class FeaturesTest(unittest.TestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        cls.proc, cls.port = start_fakellm()
+
+    @classmethod
+    def tearDownClass(cls):
+        stop_fakellm(cls.proc)
+
+    def post(self, body):
+        client = RawClient(self.port)
+        try:
+            return client.request("POST", "/v1/chat/completions", body)
+        finally:
+            client.close()
+
+    def unary(self, **kwargs):
+        resp = self.post(chat_body(**kwargs))
+        self.assertEqual(resp.status, 200, resp.body)
+        return resp.json()
+
+    def streamed(self, **kwargs):
+        """The chunk objects of a stream (include_usage on), checked for shape."""
+        resp = self.post(chat_body(stream=True, stream_options={"include_usage": True}, **kwargs))
+        self.assertEqual(resp.status, 200, resp.body)
+        data = resp.sse_data()
+        self.assertEqual(data[-1], "[DONE]")
+        chunks = [json.loads(d) for d in data[:-1]]
+        for chunk in chunks:
+            self.assertEqual(chunk["object"], "chat.completion.chunk")
+            self.assertEqual(chunk["id"], chunks[0]["id"])
+        for chunk in chunks[:-1]:
+            self.assertIsNone(chunk["usage"])
+            self.assertEqual(set(chunk["choices"][0]), {"index", "delta", "logprobs", "finish_reason"})
+        self.assertEqual(chunks[-1]["choices"], [])
+        self.assertEqual(chunks[-2]["choices"][0]["delta"], {})
+        return chunks
+
+    def deltas(self, chunks):
+        """The deltas before the finish chunk."""
+        return [c["choices"][0]["delta"] for c in chunks[:-2]]
+
+    def assert_stream_matches_unary(self, **kwargs):
+        """Streamed and non-streamed answers agree; returns (unary body, chunks)."""
+        body = self.unary(**kwargs)
+        chunks = self.streamed(**kwargs)
+        message, finish_reason, usage = assemble_stream(chunks)
+        choice = body["choices"][0]
+        self.assertEqual(without_call_numbers(message), without_call_numbers(choice["message"]))
+        self.assertEqual(finish_reason, choice["finish_reason"])
+        self.assertEqual(usage, body["usage"])
+        return body, chunks
+
+    # -- tool calls ------------------------------------------------------------
+
+    def test_tool_call_unary_shape(self):
+        body = self.unary(tools=TOOLS)
+        number = re.fullmatch(r"chatcmpl-fake-(\d+)", body["id"]).group(1)
+        choice = body["choices"][0]
+        self.assertEqual(choice["message"], {
+            "role": "assistant", "content": None,
+            "tool_calls": [{"id": "call_fake_" + number, "type": "function",
+                            "function": {"name": "search",
+                                         "arguments": '{"query":"hi there"}'}}]})
+        self.assertEqual(choice["finish_reason"], "tool_calls")
+        # '{"query":"hi there"}' is 20 characters: 3 fragments of up to 8.
+        self.assertEqual(body["usage"], {"prompt_tokens": 2, "completion_tokens": 3,
+                                         "total_tokens": 5})
+        # Multi-part user content: the text parts make the query.
+        parts = [{"type": "text", "text": "what is"},
+                 {"type": "image_url", "image_url": {"url": "data:image/png;base64,xx"}},
+                 {"type": "text", "text": "this"}]
+        call = self.unary(content=parts, tools=TOOLS)["choices"][0]["message"]["tool_calls"][0]
+        self.assertEqual(json.loads(call["function"]["arguments"]), {"query": "what is this"})
+
+    def test_tool_choice_selection(self):
+        def called(model="fake-model", **kwargs):
+            message = self.unary(model=model, tools=TOOLS, **kwargs)["choices"][0]["message"]
+            return message["tool_calls"][0]["function"]["name"] if "tool_calls" in message else None
+
+        self.assertEqual(called(), "search")
+        self.assertEqual(called(tool_choice="auto"), "search")
+        self.assertEqual(called(tool_choice="required"), "search")
+        self.assertEqual(called(model="fake-model?tool=lookup"), "lookup")
+        self.assertEqual(called(model="fake-model?tool=other"), "other")
+        named = {"type": "function", "function": {"name": "lookup"}}
+        self.assertEqual(called(model="fake-model?tool=search", tool_choice=named), "lookup")
+        self.assertIsNone(called(tool_choice="none"))
+        # No tools, or an empty list: the usual echo.
+        body = self.unary(tools=[], model="fake-model?tool=search&tokens=3")
+        self.assertEqual(body["choices"][0]["message"], {"role": "assistant",
+                                                         "content": "Echo: hi there"})
+        self.assertEqual(body["choices"][0]["finish_reason"], "stop")
+        # The last message is not from the user: no call.
+        messages = [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "ok"}]
+        body = self.post({"model": "fake-model?tokens=2", "messages": messages, "tools": TOOLS}).json()
+        self.assertEqual(body["choices"][0]["message"]["content"], "Echo: hi")
+
+    def test_tool_call_stream(self):
+        body, chunks = self.assert_stream_matches_unary(tools=TOOLS)
+        call_id = chunks[1]["choices"][0]["delta"]["tool_calls"][0]["id"]
+        self.assertEqual(call_id, chunks[0]["id"].replace("chatcmpl-fake-", "call_fake_"))
+        self.assertEqual(self.deltas(chunks), [
+            {"role": "assistant", "content": None},
+            {"tool_calls": [{"index": 0, "id": call_id, "type": "function",
+                             "function": {"name": "search", "arguments": ""}}]},
+            {"tool_calls": [{"index": 0, "function": {"arguments": '{"query"'}}]},
+            {"tool_calls": [{"index": 0, "function": {"arguments": ':"hi the'}}]},
+            {"tool_calls": [{"index": 0, "function": {"arguments": 're"}'}}]},
+        ])
+        self.assertEqual(chunks[-2]["choices"][0]["finish_reason"], "tool_calls")
+        self.assertEqual(chunks[-1]["usage"]["completion_tokens"], 3)
+
+    def test_parallel_tool_calls(self):
+        body, chunks = self.assert_stream_matches_unary(model="fake-model?parallel=2",
+                                                        tools=TOOLS)
+        number = body["id"].rsplit("-", 1)[1]
+        calls = body["choices"][0]["message"]["tool_calls"]
+        self.assertEqual([c["id"] for c in calls], ["call_fake_%s_0" % number,
+                                                   "call_fake_%s_1" % number])
+        self.assertEqual([c["function"]["name"] for c in calls], ["search", "search"])
+        self.assertEqual([c["function"]["arguments"] for c in calls],
+                         ['{"query":"hi there"}', '{"query":"hi there (2)"}'])
+        self.assertEqual(body["usage"]["completion_tokens"], 3 + 3)
+        # Streamed one call after the other, each opened by its own delta.
+        indexes = [d["tool_calls"][0]["index"] for d in self.deltas(chunks)[1:]]
+        self.assertEqual(indexes, [0, 0, 0, 0, 1, 1, 1, 1])
+
+    def test_tool_call_cut_by_max_tokens_and_faults(self):
+        body, chunks = self.assert_stream_matches_unary(model="fake-model?parallel=2",
+                                                        tools=TOOLS, max_tokens=4)
+        calls = body["choices"][0]["message"]["tool_calls"]
+        self.assertEqual([c["function"]["arguments"] for c in calls],
+                         ['{"query":"hi there"}', '{"query"'])
+        self.assertEqual(body["choices"][0]["finish_reason"], "length")
+        body = self.unary(tools=TOOLS, max_tokens=0)
+        self.assertEqual(body["choices"][0]["message"], {"role": "assistant", "content": None})
+        self.assertEqual(body["choices"][0]["finish_reason"], "length")
+        # Faults strike after the first step: the opening delta plus a fragment.
+        resp = self.post(chat_body(model="fake-model?fault=error_event", stream=True, tools=TOOLS))
+        data = resp.sse_data()
+        self.assertEqual(len(data), 4)
+        self.assertEqual(json.loads(data[2])["choices"][0]["delta"]["tool_calls"][0]["function"],
+                         {"arguments": '{"query"'})
+        self.assertIn("error", json.loads(data[3]))
+
+    def test_tool_result(self):
+        messages = [
+            {"role": "user", "content": "weather?"},
+            {"role": "assistant", "content": None, "tool_calls": [
+                {"id": "call_1", "type": "function",
+                 "function": {"name": "search", "arguments": "{}"}}]},
+            {"role": "tool", "tool_call_id": "call_1", "content": "sunny 21C"}]
+        kwargs = {"messages": messages, "tools": TOOLS}
+        body, chunks = self.assert_stream_matches_unary(**kwargs)
+        self.assertEqual(body["choices"][0]["message"], {"role": "assistant",
+                                                         "content": "Tool result: sunny 21C"})
+        self.assertEqual(body["choices"][0]["finish_reason"], "stop")
+        self.assertEqual(body["usage"]["completion_tokens"], 4)
+        self.assertEqual(self.deltas(chunks)[1:], [{"content": "Tool "}, {"content": "result: "},
+                                                   {"content": "sunny "}, {"content": "21C"}])
+        body, _ = self.assert_stream_matches_unary(max_tokens=2, **kwargs)
+        self.assertEqual(body["choices"][0]["message"]["content"], "Tool result: ")
+        self.assertEqual(body["choices"][0]["finish_reason"], "length")
+        messages[-1]["content"] = [{"type": "text", "text": "part one"},
+                                   {"type": "text", "text": "part two"}]
+        body = self.unary(**kwargs)
+        self.assertEqual(body["choices"][0]["message"]["content"],
+                         "Tool result: part one part two")
+
+    # -- reasoning -------------------------------------------------------------
+
+    def test_reasoning_unary(self):
+        body = self.unary(model="fake-model?reasoning=5&tokens=3")
+        self.assertEqual(body["choices"][0]["message"], {
+            "role": "assistant", "content": "Echo: hi there",
+            "reasoning_content": "Thinking about: hi there lorem"})
+        self.assertEqual(body["usage"], {
+            "prompt_tokens": 2, "completion_tokens": 8, "total_tokens": 10,
+            "completion_tokens_details": {"reasoning_tokens": 5}})
+        message = self.unary(model="fake-model?reasoning=2&tokens=1&reasoning_field=reasoning")[
+            "choices"][0]["message"]
+        self.assertEqual(message, {"role": "assistant", "content": "Echo:",
+                                   "reasoning": "Thinking about:"})
+        # reasoning=0: no reasoning, but the usage detail is there.
+        body = self.unary(model="fake-model?reasoning=0&tokens=2")
+        self.assertEqual(body["choices"][0]["message"], {"role": "assistant", "content": "Echo: hi"})
+        self.assertEqual(body["usage"]["completion_tokens_details"], {"reasoning_tokens": 0})
+        # max_tokens covers reasoning and answer together.
+        body = self.unary(model="fake-model?reasoning=5&tokens=3", max_tokens=3)
+        self.assertEqual(body["choices"][0]["message"], {
+            "role": "assistant", "content": "", "reasoning_content": "Thinking about: hi "})
+        self.assertEqual(body["choices"][0]["finish_reason"], "length")
+        self.assertEqual(body["usage"]["completion_tokens"], 3)
+        self.assertEqual(body["usage"]["completion_tokens_details"], {"reasoning_tokens": 3})
+        body = self.unary(model="fake-model?reasoning=2&tokens=3", max_tokens=3)
+        self.assertEqual(body["choices"][0]["message"]["content"], "Echo: ")
+        self.assertEqual(body["choices"][0]["finish_reason"], "length")
+
+    def test_reasoning_stream(self):
+        for field in ("reasoning_content", "reasoning"):
+            model = "fake-model?reasoning=3&tokens=2&reasoning_field=" + field
+            body, chunks = self.assert_stream_matches_unary(model=model)
+            self.assertEqual(self.deltas(chunks), [
+                {"role": "assistant", "content": None, field: "Thinking "},
+                {field: "about: "}, {field: "hi"},
+                {"content": "Echo: "}, {"content": "hi"}])
+            self.assertEqual(body["usage"]["completion_tokens_details"], {"reasoning_tokens": 3})
+        self.assert_stream_matches_unary(model="fake-model?reasoning=4&tokens=4", max_tokens=6)
+
+    def test_reasoning_before_tool_call(self):
+        body, chunks = self.assert_stream_matches_unary(model="fake-model?reasoning=2",
+                                                        tools=TOOLS)
+        message = body["choices"][0]["message"]
+        self.assertEqual(message["reasoning_content"], "Thinking about:")
+        self.assertEqual(message["tool_calls"][0]["function"]["name"], "search")
+        self.assertEqual(body["usage"]["completion_tokens"], 2 + 3)
+        deltas = self.deltas(chunks)
+        self.assertEqual(deltas[0], {"role": "assistant", "content": None,
+                                     "reasoning_content": "Thinking "})
+        self.assertEqual(deltas[1], {"reasoning_content": "about:"})
+        self.assertEqual(deltas[2]["tool_calls"][0]["function"], {"name": "search", "arguments": ""})
+
+    # -- structured output -----------------------------------------------------
+
+    def test_json_object(self):
+        body, chunks = self.assert_stream_matches_unary(response_format={"type": "json_object"})
+        content = body["choices"][0]["message"]["content"]
+        self.assertEqual(content, '{"echo":"hi there"}')
+        self.assertEqual(body["choices"][0]["finish_reason"], "stop")
+        pieces = [d["content"] for d in self.deltas(chunks)[1:]]
+        self.assertEqual(pieces, ['{"echo":', '"hi ther', 'e"}'])
+        self.assertEqual(body["usage"]["completion_tokens"], 3)
+        body, _ = self.assert_stream_matches_unary(response_format={"type": "json_object"},
+                                                   max_tokens=1)
+        self.assertEqual(body["choices"][0]["message"]["content"], '{"echo":')
+        self.assertEqual(body["choices"][0]["finish_reason"], "length")
+        # response_format text: the usual echo.
+        body = self.unary(model="fake-model?tokens=2", response_format={"type": "text"})
+        self.assertEqual(body["choices"][0]["message"]["content"], "Echo: hi")
+
+    def test_json_schema(self):
+        properties = {"z_text": {"type": "string"}, "count": {"type": "integer"},
+                      "ratio": {"type": "number"}, "ok": {"type": "boolean"},
+                      "items": {"type": "array", "items": {"type": "string"}},
+                      "nested": {"type": "object", "properties": {}},
+                      "maybe": {"type": ["string", "null"]}, "untyped": {}}
+        response_format = {"type": "json_schema", "json_schema": {
+            "name": "answer", "strict": True,
+            "schema": {"type": "object", "properties": properties,
+                       "required": list(properties), "additionalProperties": False}}}
+        body, chunks = self.assert_stream_matches_unary(response_format=response_format)
+        content = body["choices"][0]["message"]["content"]
+        self.assertEqual(content, '{"z_text":"hi there","count":42,"ratio":4.5,"ok":true,'
+                                  '"items":[],"nested":{},"maybe":null,"untyped":null}')
+        self.assertEqual(list(json.loads(content)), list(properties))  # schema order
+        pieces = [d["content"] for d in self.deltas(chunks)[1:]]
+        self.assertTrue(all(len(p) == 8 for p in pieces[:-1]))
+        self.assertEqual(len(pieces), (len(content) + 7) // 8)
+        self.assertEqual(body["usage"]["completion_tokens"], len(pieces))
+        empty = {"type": "json_schema", "json_schema": {"name": "x"}}
+        self.assertEqual(self.unary(response_format=empty)["choices"][0]["message"]["content"], "{}")
+
+    # -- refusal ---------------------------------------------------------------
+
+    def test_refusal(self):
+        body, chunks = self.assert_stream_matches_unary(model="fake-model?refusal=1")
+        self.assertEqual(body["choices"][0]["message"], {
+            "role": "assistant", "content": None, "refusal": "I can't help with that."})
+        self.assertEqual(body["choices"][0]["finish_reason"], "stop")
+        self.assertEqual(body["usage"]["completion_tokens"], 5)
+        self.assertEqual(self.deltas(chunks), [
+            {"role": "assistant", "content": None, "refusal": ""},
+            {"refusal": "I "}, {"refusal": "can't "}, {"refusal": "help "},
+            {"refusal": "with "}, {"refusal": "that."}])
+
+    def test_precedence(self):
+        json_format = {"type": "json_object"}
+        # A tool call beats a refusal and structured output.
+        message = self.unary(model="fake-model?refusal=1", tools=TOOLS,
+                             response_format=json_format)["choices"][0]["message"]
+        self.assertIn("tool_calls", message)
+        # A refusal beats structured output.
+        message = self.unary(model="fake-model?refusal=1",
+                             response_format=json_format)["choices"][0]["message"]
+        self.assertEqual(message["refusal"], "I can't help with that.")
+        # Structured output beats text= and the echo.
+        message = self.unary(model="fake-model?text=plain",
+                             response_format=json_format)["choices"][0]["message"]
+        self.assertEqual(message["content"], '{"echo":"hi there"}')
+        # Reasoning comes first in every case.
+        body, chunks = self.assert_stream_matches_unary(model="fake-model?refusal=1&reasoning=1")
+        self.assertEqual(self.deltas(chunks)[:2], [
+            {"role": "assistant", "content": None, "reasoning_content": "Thinking"},
+            {"refusal": "I "}])
+        self.assert_stream_matches_unary(model="fake-model?reasoning=2",
+                                         response_format=json_format)
+
+    # -- usage details, directives, request log ---------------------------------
+
+    def test_cached_tokens(self):
+        body, _ = self.assert_stream_matches_unary(model="fake-model?cached=7&reasoning=1&tokens=2")
+        self.assertEqual(body["usage"], {
+            "prompt_tokens": 2, "completion_tokens": 3, "total_tokens": 5,
+            "prompt_tokens_details": {"cached_tokens": 7},
+            "completion_tokens_details": {"reasoning_tokens": 1}})
+
+    def test_bad_new_directives(self):
+        for query in ("reasoning_field=thoughts", "parallel=0", "parallel=two", "tool=",
+                      "reasoning=-1", "cached=x", "tool=a%0Ab"):
+            resp = self.post(chat_body(model="fake-model?" + query))
+            self.assertEqual(resp.status, 400, query)
+            self.assertEqual(resp.json()["error"]["code"], "invalid_fakellm_directive")
+
+    def test_request_log_keeps_new_fields(self):
+        body = chat_body(tools=TOOLS, tool_choice="auto", response_format={"type": "json_object"})
+        self.post(body)
+        client = RawClient(self.port)
+        try:
+            log = client.request("GET", "/_requests").json()
+        finally:
+            client.close()
+        self.assertEqual(log[-1]["body"], body)
+
+
+
+# ---------------------------------------------------------------------------
 # Tests needing other command-line flags
 # ---------------------------------------------------------------------------
 

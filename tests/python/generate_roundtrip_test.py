@@ -4,57 +4,24 @@ calls the real gateway (in front of fakellm) the way a user would.
 Run by roundtrip_test.sh, which generates the stubs and sets the paths.
 """
 
-import os
-import re
-import subprocess
-import sys
-import time
 import unittest
 
 import grpc
 
 from google.rpc import error_details_pb2, status_pb2
 from llmgateway.v1 import generation_pb2, generation_pb2_grpc, content_pb2
-
-
-def start(argv, log_path, env=None):
-    """Starts a server that prints '... listening on HOST:PORT'; returns (proc, port)."""
-    out_path = log_path + ".stdout"
-    with open(out_path, "w") as out, open(log_path, "w") as err:
-        proc = subprocess.Popen(argv, stdout=out, stderr=err, env=env)
-    deadline = time.time() + 30
-    while time.time() < deadline:
-        with open(out_path) as out:
-            match = re.search(r"listening on \S+:(\d+)", out.read())
-        if match:
-            return proc, int(match.group(1))
-        if proc.poll() is not None:
-            break
-        time.sleep(0.05)
-    proc.kill()
-    raise RuntimeError("%s did not start: %s" % (argv[0], open(log_path).read()))
+import testing_util
 
 
 class GenerateRoundTripTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        tmp = os.environ.get("TEST_TMPDIR", "/tmp")
-        cls.fakellm, fake_port = start(
-            [sys.executable, os.environ["FAKELLM"], "--listen", "127.0.0.1:0"],
-            os.path.join(tmp, "py-fakellm.log"))
-        cls.gateway, port = start(
-            [os.environ["GATEWAY"], "--listen=127.0.0.1:0",
-             "--openai_base_url=http://127.0.0.1:%d/v1" % fake_port],
-            os.path.join(tmp, "py-gateway.log"))
-        cls.channel = grpc.insecure_channel("127.0.0.1:%d" % port)
-        cls.stub = generation_pb2_grpc.GenerationStub(cls.channel)
+        cls.servers = testing_util.Servers("roundtrip")
+        cls.stub = generation_pb2_grpc.GenerationStub(cls.servers.channel)
 
     @classmethod
     def tearDownClass(cls):
-        cls.channel.close()
-        for proc in (cls.gateway, cls.fakellm):
-            proc.terminate()
-            proc.wait(timeout=10)
+        cls.servers.stop()
 
     def test_generate_with_prompt(self):
         response = self.stub.Generate(
@@ -126,30 +93,5 @@ class GenerateRoundTripTest(unittest.TestCase):
                         raised.exception.details())
 
 
-def main():
-    """Runs the suite; under Bazel also writes JUnit XML to $XML_OUTPUT_FILE
-    so each case counts (Bazel's own XML for an sh_test counts one)."""
-    from xml.etree import ElementTree as ET
-    suite = unittest.defaultTestLoader.loadTestsFromModule(sys.modules[__name__])
-
-    def ids(tests):
-        for test in tests:
-            yield from ids(test) if isinstance(test, unittest.TestSuite) else [test.id()]
-
-    case_ids = list(ids(suite))  # a suite forgets its tests as they run
-    result = unittest.TextTestRunner(verbosity=2).run(suite)
-    xml_path = os.environ.get("XML_OUTPUT_FILE")
-    if xml_path:
-        failed = {t.id(): msg for t, msg in result.failures + result.errors}
-        root = ET.Element("testsuites", tests=str(result.testsRun),
-                          failures=str(len(result.failures)), errors=str(len(result.errors)))
-        for case_id in case_ids:
-            element = ET.SubElement(root, "testcase", name=case_id)
-            if case_id in failed:
-                ET.SubElement(element, "failure").text = failed[case_id]
-        ET.ElementTree(root).write(xml_path)
-    sys.exit(0 if result.wasSuccessful() else 1)
-
-
 if __name__ == "__main__":
-    main()
+    testing_util.main(__name__)

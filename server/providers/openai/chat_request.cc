@@ -18,6 +18,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 #include "google/protobuf/struct.pb.h"
+#include "server/common/status_details.h"
 #include "server/providers/json/json_writer.h"
 
 namespace llmgateway::openai {
@@ -48,8 +49,10 @@ constexpr absl::string_view kPdfFilename = "document.pdf";
 
 absl::Status NotSupported(absl::string_view field,
                           const ChatRequestOptions& o) {
-  return absl::InvalidArgumentError(absl::StrCat(
-      field, ": not supported by provider \"", o.provider_name, "\""));
+  return WithErrorInfo(
+      InvalidField(field, absl::StrCat("not supported by provider \"",
+                                       o.provider_name, "\"")),
+      "UNSUPPORTED_FIELD", {{kMetaField, field}, {kMetaProvider, o.provider_name}});
 }
 
 std::string PartPath(int i, int j) {
@@ -775,9 +778,25 @@ absl::StatusOr<std::string> BodyWriter::Build() {
 
 }  // namespace
 
+// Every error above is INVALID_ARGUMENT "<field path>: <problem>"; this gives
+// each the details the API promises (ErrorInfo INVALID_REQUEST with the
+// field, a BadRequest violation) in one place instead of at every site.
+absl::Status WithFieldDetails(absl::Status status) {
+  if (status.code() != absl::StatusCode::kInvalidArgument ||
+      GetErrorInfo(status).has_value()) {
+    return status;
+  }
+  const absl::string_view message = status.message();
+  const size_t colon = message.find(": ");
+  if (colon == absl::string_view::npos) return status;
+  return InvalidField(message.substr(0, colon), message.substr(colon + 2));
+}
+
 absl::StatusOr<std::string> BuildChatRequest(
     const GenerateRequest& request, const ChatRequestOptions& options) {
-  return BodyWriter(request, options).Build();
+  absl::StatusOr<std::string> body = BodyWriter(request, options).Build();
+  if (!body.ok()) return WithFieldDetails(body.status());
+  return body;
 }
 
 }  // namespace llmgateway::openai

@@ -12,6 +12,7 @@
 #include "google/protobuf/text_format.h"
 #include "gtest/gtest.h"
 #include "llmgateway/v1/generation.pb.h"
+#include "server/common/status_details.h"
 #include "simdjson.h"
 
 namespace llmgateway::openai {
@@ -1033,6 +1034,28 @@ const UnsupportedCase kUnsupportedCases[] = {
     {"tool_choice", "tool_choice { mode: MODE_REQUIRED }", "tool_choice"},
     {"end_user_id", R"(end_user_id: "u")", "end_user_id"},
 };
+
+TEST(BuildChatRequestErrorTest, ErrorsCarryFieldDetails) {
+  ChatRequestOptions o = Options();
+  const std::vector<std::string> unsupported = {"config.top_k"};
+  o.unsupported_fields = unsupported;
+  absl::Status unsupported_error = BuildError(R"pb(prompt: "p" config { top_k: 3 })pb", o);
+  auto info = GetErrorInfo(unsupported_error);
+  ASSERT_TRUE(info.has_value()) << unsupported_error;
+  EXPECT_EQ(info->reason(), "UNSUPPORTED_FIELD");
+  EXPECT_EQ(info->metadata().at("field"), "config.top_k");
+  EXPECT_EQ(info->metadata().at("provider"), o.provider_name);
+
+  absl::Status invalid = BuildError(R"pb(
+    messages {
+      role: ROLE_USER
+      parts { media { mime_type: "video/mp4" uri: "https://x/v.mp4" } }
+    })pb");
+  info = GetErrorInfo(invalid);
+  ASSERT_TRUE(info.has_value()) << invalid;
+  EXPECT_EQ(info->reason(), "INVALID_REQUEST");
+  EXPECT_EQ(info->metadata().at("field"), "messages[0].parts[0].media.mime_type");
+}
 
 TEST(BuildChatRequestErrorTest, UnsupportedFieldsAreRejected) {
   for (const UnsupportedCase& c : kUnsupportedCases) {
