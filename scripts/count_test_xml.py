@@ -1,17 +1,21 @@
-"""Prints "PASSED FAILED" test-case counts summed over the test.xml files that
-`bazel test` left under a bazel-testlogs tree (gtest, Bazel's own XML for
-sh_tests, and our Python runner all write JUnit-style XML)."""
+"""Prints "PASSED FAILED" test-case counts for one `bazel test` invocation,
+read from its build event file (--build_event_json_file): every test it
+ran or took from cache, via that test's test.xml (gtest, Bazel's own XML for
+plain sh_tests, and our Python runner all write JUnit-style XML). Going by
+the event file, not by the testlogs folder, keeps stale results of earlier
+runs out of the count."""
 
-import os
+import json
 import sys
 import xml.etree.ElementTree as ET
 
 
-def counts(path):
+def xml_counts(path):
     root = ET.parse(path).getroot()
-    suites = [root] if root.tag == "testsuite" else list(root.iter("testsuite"))
     if root.tag == "testsuites" and root.get("tests") is not None:
         suites = [root]
+    else:
+        suites = [root] if root.tag == "testsuite" else list(root.iter("testsuite"))
     tests = sum(int(s.get("tests", 0)) for s in suites)
     bad = sum(int(s.get("failures", 0)) + int(s.get("errors", 0)) for s in suites)
     skipped = sum(int(s.get("disabled", 0)) + int(s.get("skipped", 0)) for s in suites)
@@ -20,14 +24,25 @@ def counts(path):
 
 def main():
     passed = failed = 0
-    for dirpath, _, files in os.walk(sys.argv[1], followlinks=True):
-        if "test.xml" in files:
-            try:
-                p, f = counts(os.path.join(dirpath, "test.xml"))
-            except ET.ParseError:
-                p, f = 0, 1
-            passed += p
-            failed += f
+    seen = set()
+    with open(sys.argv[1]) as events:
+        for line in events:
+            event = json.loads(line)
+            result = event.get("testResult")
+            if result is None:
+                continue
+            label = event["id"]["testResult"]["label"]
+            for output in result.get("testActionOutput", []):
+                if output["name"] != "test.xml" or label in seen:
+                    continue
+                seen.add(label)
+                path = output["uri"][len("file://"):]
+                try:
+                    p, f = xml_counts(path)
+                except (OSError, ET.ParseError):
+                    p, f = 0, 1
+                passed += p
+                failed += f
     print(passed, failed)
 
 
