@@ -17,6 +17,8 @@ import testing_util
 
 # What each example prints, given fakellm's deterministic model.
 EXPECTED = {
+    "quickstart": "Echo: Hello! lorem ipsum dolor sit amet consectetur 9\n",
+    "stream": "Echo: Hi lorem ipsum dolor sit amet consectetur\n",
     "image": "Echo: What is in this picture? lorem ipsum\n",
     "tools": "Tool result: 18C and sunny\n",
     "schema": "Paris 42\n",
@@ -45,10 +47,19 @@ class ReadmeExamplesTest(unittest.TestCase):
         self.assertEqual(sorted(self.examples), sorted(EXPECTED))
 
     def run_example(self, name):
+        # The README talks to the demo's address; this gateway has its own port.
+        code = self.examples[name].replace("127.0.0.1:50051",
+                                           "127.0.0.1:%d" % self.servers.port)
         out = io.StringIO()
         with contextlib.redirect_stdout(out):
-            exec(compile(self.examples[name], "README.md:" + name, "exec"), {"stub": self.stub})
+            exec(compile(code, "README.md:" + name, "exec"), {"stub": self.stub})
         self.assertEqual(out.getvalue(), EXPECTED[name])
+
+    def test_quickstart(self):
+        self.run_example("quickstart")
+
+    def test_stream(self):
+        self.run_example("stream")
 
     def test_image(self):
         self.run_example("image")
