@@ -1,6 +1,7 @@
 // Request id, validation, routing and deadline of a generation call.
 #include "server/api/call_context.h"
 
+#include <algorithm>
 #include <chrono>
 
 #include "absl/strings/escaping.h"
@@ -9,6 +10,7 @@
 #include "server/common/log.h"
 #include "server/api/request_id.h"
 #include "server/api/request_validation.h"
+#include "server/common/status_details.h"
 
 namespace llmgateway {
 
@@ -23,6 +25,21 @@ CallContext::CallContext(grpc::CallbackServerContext* context,
   }
   status_ = ValidateGenerateRequest(request);
   if (!status_.ok()) return;
+  // Routing is one attempt at the requested model for now: an attempt
+  // timeout bounds it like a deadline, max_attempts >= 1 is met; fallbacks
+  // would be silently skipped, so they are refused until routing tries them.
+  if (!request.routing().fallback_models().empty()) {
+    status_ = WithErrorInfo(
+        absl::UnimplementedError("routing.fallback_models: fallbacks are not built yet"),
+        "UNIMPLEMENTED", {{kMetaField, "routing.fallback_models"}});
+    return;
+  }
+  if (request.routing().has_attempt_timeout()) {
+    const google::protobuf::Duration& timeout = request.routing().attempt_timeout();
+    options_.deadline = std::min(
+        options_.deadline,
+        start_ + absl::Seconds(timeout.seconds()) + absl::Nanoseconds(timeout.nanos()));
+  }
   absl::StatusOr<Route> route = router->Resolve(request.model());
   if (!route.ok()) {
     status_ = route.status();

@@ -137,6 +137,18 @@ absl::Status ValidateGenerateRequest(const GenerateRequest& request) {
     absl::Status status = ValidateMessage(request.messages(i), i);
     if (!status.ok()) return status;
   }
+  if (request.has_routing()) {
+    const v1::RoutingOptions& routing = request.routing();
+    if (routing.has_max_attempts() && routing.max_attempts() < 1) {
+      return InvalidField("routing.max_attempts",
+                          absl::StrCat("must be at least 1, got ", routing.max_attempts()));
+    }
+    if (routing.has_attempt_timeout() &&
+        (routing.attempt_timeout().seconds() < 0 || routing.attempt_timeout().nanos() < 0 ||
+         (routing.attempt_timeout().seconds() == 0 && routing.attempt_timeout().nanos() == 0))) {
+      return InvalidField("routing.attempt_timeout", "must be positive");
+    }
+  }
   if (request.has_config()) return ValidateConfig(request.config());
   return absl::OkStatus();
 }

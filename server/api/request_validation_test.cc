@@ -82,7 +82,11 @@ INSTANTIATE_TEST_SUITE_P(
                 "config.temperature"},
         BadCase{R"pb(model: "m" prompt: "x" config { top_p: -0.1 })pb", "config.top_p"},
         BadCase{R"pb(model: "m" prompt: "x" config { stop_sequences: "" })pb",
-                "config.stop_sequences[0]"}));
+                "config.stop_sequences[0]"},
+        BadCase{R"pb(model: "m" prompt: "x" routing { max_attempts: 0 })pb",
+                "routing.max_attempts"},
+        BadCase{R"pb(model: "m" prompt: "x" routing { attempt_timeout { seconds: -1 } })pb",
+                "routing.attempt_timeout"}));
 
 }  // namespace
 }  // namespace llmgateway

@@ -234,6 +234,24 @@ TEST_F(GenerateIntegrationTest, ClientDeadlineAbortsTheUpstreamRequest) {
   EXPECT_GT(testing::FakeLlmStat(fakellm_->port(), "closed_early"), closed_before);
 }
 
+TEST_F(GenerateIntegrationTest, AttemptTimeoutBoundsTheUpstreamRequest) {
+  GenerateRequest request = Prompt("fake-model?delay_ms=5000", "slow");
+  request.mutable_routing()->mutable_attempt_timeout()->set_nanos(300 * 1000 * 1000);
+  GenerateResponse response;
+  CallError error = Decode(Generate(request, &response));
+  EXPECT_EQ(error.code, grpc::StatusCode::DEADLINE_EXCEEDED) << error.message;
+  EXPECT_EQ(error.info.reason(), "UPSTREAM_TIMEOUT");
+}
+
+TEST_F(GenerateIntegrationTest, FallbacksAreRefusedUntilRoutingTriesThem) {
+  GenerateRequest request = Prompt("fake-model", "x");
+  request.mutable_routing()->add_fallback_models("other-model");
+  GenerateResponse response;
+  CallError error = Decode(Generate(request, &response));
+  EXPECT_EQ(error.code, grpc::StatusCode::UNIMPLEMENTED);
+  EXPECT_EQ(error.message.rfind("routing.fallback_models:", 0), 0u) << error.message;
+}
+
 struct InvalidCase {
   std::string request;  // textproto
   std::string field;
