@@ -108,7 +108,7 @@ class GenerateStreamCall final : public grpc::ServerWriteReactor<GenerateStreamR
   void OnWriteDone(bool ok) override {
     std::unique_lock<std::mutex> lock(mu_);
     queue_.pop_front();
-    ++written_;
+    if (ok) ++written_;
     if (!ok) {
       // The caller is gone (cancelled, disconnected, deadline): stop writing
       // and stop the upstream, whose completion finishes the call.
