@@ -63,6 +63,17 @@ class GenerateRoundTripTest(unittest.TestCase):
                 pass
         self.assertEqual(raised.exception.code(), grpc.StatusCode.UNAVAILABLE)
 
+    def test_bad_config_stops_startup_naming_the_field(self):
+        import os
+        import subprocess
+        path = os.path.join(os.environ.get("TEST_TMPDIR", "/tmp"), "bad.textproto")
+        with open(path, "w") as f:
+            f.write('providers { name: "p" kind: "openai" base_url: "ftp://nope" }\n')
+        run = subprocess.run([os.environ["GATEWAY"], "--config=" + path, "--listen=127.0.0.1:0"],
+                             capture_output=True, text=True, timeout=30)
+        self.assertEqual(run.returncode, 2)
+        self.assertIn("providers[0].base_url: must be an http:// or https:// URL", run.stderr)
+
     def test_error_details_decode_in_python(self):
         with self.assertRaises(grpc.RpcError) as raised:
             self.stub.Generate(

@@ -43,6 +43,22 @@ class ReadmeExamplesTest(unittest.TestCase):
     def tearDownClass(cls):
         cls.servers.stop()
 
+    def test_config_example_starts_a_gateway(self):
+        # The README's textproto config must load and validate as written.
+        with open(os.environ["README"]) as f:
+            configs = re.findall(r"```textproto\n(.*?)```", f.read(), re.S)
+        self.assertEqual(len(configs), 1)
+        tmp = os.environ.get("TEST_TMPDIR", "/tmp")
+        path = os.path.join(tmp, "readme-config.textproto")
+        with open(path, "w") as f:
+            f.write(configs[0])
+        proc, port = testing_util.start(
+            [os.environ["GATEWAY"], "--config=" + path, "--listen=127.0.0.1:0"],
+            os.path.join(tmp, "readme-config-gateway.log"))
+        proc.terminate()
+        self.assertEqual(proc.wait(timeout=10), 0)
+        self.assertGreater(port, 0)
+
     def test_every_example_is_checked(self):
         self.assertEqual(sorted(self.examples), sorted(EXPECTED))
 
