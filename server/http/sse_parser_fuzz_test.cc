@@ -15,26 +15,12 @@
 #include "absl/strings/string_view.h"
 #include "gtest/gtest.h"
 #include "server/http/sse_parser.h"
+#include "server/http/sse_test_event.h"
 
 namespace llmgateway::http {
 namespace {
 
 constexpr size_t kNoLimit = 8 << 20;
-
-struct Event {
-  std::string type;
-  std::string data;
-  std::string id;
-  bool operator==(const Event& o) const {
-    return type == o.type && data == o.data && id == o.id;
-  }
-};
-
-void PrintTo(const Event& e, std::ostream* os) {
-  *os << "{type=\"" << absl::CHexEscape(e.type) << "\" data=\""
-      << absl::CHexEscape(e.data) << "\" id=\"" << absl::CHexEscape(e.id)
-      << "\"}";
-}
 
 struct Result {
   std::vector<Event> events;

@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "gtest/gtest.h"
+#include "server/http/sse_test_event.h"
 
 // Counts heap allocations while g_count_allocations is set: the steady-state
 // test must see none, and only replacing operator new shows what std::string
@@ -37,21 +38,6 @@ void operator delete[](void* p, size_t) noexcept { std::free(p); }
 
 namespace llmgateway::http {
 namespace {
-
-struct Event {
-  std::string type;
-  std::string data;
-  std::string id;
-  bool operator==(const Event& o) const {
-    return type == o.type && data == o.data && id == o.id;
-  }
-};
-
-void PrintTo(const Event& e, std::ostream* os) {
-  *os << "{type=\"" << absl::CHexEscape(e.type) << "\" data=\""
-      << absl::CHexEscape(e.data) << "\" id=\"" << absl::CHexEscape(e.id)
-      << "\"}";
-}
 
 struct Result {
   std::vector<Event> events;

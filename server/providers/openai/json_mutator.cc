@@ -43,4 +43,17 @@ std::string MutateJson(std::string s, std::mt19937& rng,
   return s;
 }
 
+std::string RandomBytes(std::mt19937& rng, size_t max_len) {
+  std::string s(rng() % max_len, '\0');
+  for (char& c : s) c = static_cast<char>(rng() % 256);
+  return s;
+}
+
+std::string RandomJsonAlphabet(std::mt19937& rng, size_t max_len) {
+  static constexpr char kAlphabet[] = "{}[]\":,nulltruefalse0123456789 ";
+  std::string s(rng() % max_len, '\0');
+  for (char& c : s) c = kAlphabet[rng() % (sizeof(kAlphabet) - 1)];
+  return s;
+}
+
 }  // namespace llmgateway::openai
