@@ -3,18 +3,25 @@
 //   every Transfer, first inside a queued Start command (pending_), then in
 //   transfers_ (loop thread only) until it completes.
 // - A Transfer owns its easy handle, its header list and its HttpRequest (curl
-//   reads the URL and the POST body from it in place), and borrows the
-//   TransferHandler.
+//   reads the URL from it, and the read callback serves the POST body from it,
+//   in place), and borrows the TransferHandler.
+// - The Loop owns every timer's and posted fn: inside a queued command, then
+//   in timers_ / posted_ (loop thread only). A fn is destroyed on the loop
+//   thread right after it runs, or by CancelTimer without running; never
+//   under mu_ (its destructor may call back into the client).
 // - Completion (Finish) erases the Transfer from transfers_, removes the easy
 //   handle from the multi (which closes a connection left mid-response),
 //   cleans it up, destroys the Transfer, and only then calls OnComplete: the
 //   handler may delete itself or start new transfers from there.
 // - Fetch's BufferingHandler owns itself and deletes itself in OnComplete.
 // - Other threads touch only the command queue (under mu_) and the atomic
-//   counter; curl handles and Transfers are touched on the loop thread only.
-//   The one handler call off the loop thread: a Start that loses a race with
-//   the destructor (the loop has already exited) gets OnComplete(CANCELLED)
-//   on the caller's thread, inside Start.
+//   counters; curl handles, Transfers, timers_ and posted_ are touched on the
+//   loop thread only. The calls off the loop thread: a Start that loses a race
+//   with the destructor (the loop has already exited) gets
+//   OnComplete(CANCELLED) on the caller's thread, inside Start; a Post or
+//   RunAfter that loses it runs its fn there, inside the call.
+// - Shutdown keeps the loop thread alive until no transfer, command, posted
+//   fn or timer is left (see Shutdown), so nothing queued is ever dropped.
 // - The destructor joins the loop, so it must not run on the loop thread
 //   (from a handler): that aborts.
 #include "server/http/http_client.h"
@@ -26,32 +33,41 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <limits>
+#include <map>
 #include <mutex>
 #include <thread>
 #include <utility>
+#include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 
 namespace llmgateway::http {
-
-const std::string* ResponseHead::Find(absl::string_view lower_name) const {
-  for (const HttpHeader& h : headers) {
-    if (h.name == lower_name) return &h.value;
-  }
-  return nullptr;
-}
-
 namespace {
 
+using Clock = std::chrono::steady_clock;
+
 constexpr size_t kNoBodyCap = std::numeric_limits<size_t>::max();
-// curl shortens this to its own next timeout; the bound only matters if a
-// wakeup were ever lost.
+// curl shortens this to its own next timeout, and the loop to its next timer;
+// the bound only matters if a wakeup were ever lost.
 constexpr int kMaxPollMs = 1000;
+
+// `delay` from now on the loop's clock; saturates instead of overflowing (an
+// infinite delay never comes due, except at shutdown).
+Clock::time_point DeadlineAfter(absl::Duration delay) {
+  const Clock::time_point now = Clock::now();
+  if (delay <= absl::ZeroDuration()) return now;
+  const Clock::duration headroom = Clock::time_point::max() - now;
+  if (delay >= absl::FromChrono(headroom)) return Clock::time_point::max();
+  return now + std::chrono::duration_cast<Clock::duration>(
+                   absl::ToChronoNanoseconds(delay));
+}
 
 void GlobalInitOnce() {
   // curl_global_init is not safe to race with other curl use, so it runs once,
@@ -105,6 +121,12 @@ struct Transfer {
   // Cancel() was called on the loop thread (from a handler callback): stop
   // delivering at once, without waiting for the queued command.
   bool cancel_requested = false;
+  // Of request.body, already handed to curl by ReadCallback.
+  size_t body_sent = 0;
+  // PrereqCallback has let the request go out once.
+  bool request_sent = false;
+  // curl wanted to send the request again, and was refused.
+  bool resend_refused = false;
   char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -205,6 +227,52 @@ size_t WriteCallback(char* data, size_t size, size_t nmemb, void* userdata) {
   return len;
 }
 
+// Never sending a request twice. curl 7.88 sends a request again by itself
+// when a reused connection gave no response byte (the upstream closed it just
+// as it was reused) or an HTTP/2 stream is refused (REFUSED_STREAM): up to 5
+// times (lib/transfer.c Curl_retry_request); when an HTTP/2 server demands
+// HTTP/1.1; and after a 417 answer to "Expect: 100-continue", with no bound
+// (a caller-set Expect header survives the retry: thousands of sends).
+// A POST may not be safe to repeat, and retrying is the call engine's
+// decision (backoff, another upstream), so both guards below fail instead:
+// - every re-send passes through curl's DO state, which calls the pre-request
+//   callback first: the second call aborts (CURLE_ABORTED_BY_CALLBACK);
+// - a re-send after body bytes went out rewinds the body first, before DO:
+//   the seek callback fails that (CURLE_SEND_FAIL_REWIND). With
+//   CURLOPT_POSTFIELDS curl would rewind by itself.
+// The seek guard alone would miss 0-byte bodies and re-sends before any body
+// byte went out (curl rewinds only if writebytecount > 0). A refused re-send
+// may already have opened a fresh connection; no request goes out on it.
+int PrereqCallback(void* clientp, char* /*conn_primary_ip*/,
+                   char* /*conn_local_ip*/, int /*conn_primary_port*/,
+                   int /*conn_local_port*/) {
+  Transfer& t = *static_cast<Transfer*>(clientp);
+  if (t.request_sent) {
+    t.resend_refused = true;
+    return CURL_PREREQFUNC_ABORT;
+  }
+  t.request_sent = true;
+  return CURL_PREREQFUNC_OK;
+}
+
+int SeekCallback(void* userdata, curl_off_t /*offset*/, int /*origin*/) {
+  // curl seeks only to send the body again (no resumed uploads here).
+  static_cast<Transfer*>(userdata)->resend_refused = true;
+  return CURL_SEEKFUNC_FAIL;
+}
+
+// Serves the POST body from the Transfer's request: curl copies it into its
+// upload buffer, nothing else does.
+size_t ReadCallback(char* buffer, size_t size, size_t nitems, void* userdata) {
+  Transfer& t = *static_cast<Transfer*>(userdata);
+  if (t.cancel_requested) return CURL_READFUNC_ABORT;
+  const std::string& body = t.request.body;
+  const size_t n = std::min(size * nitems, body.size() - t.body_sent);
+  std::memcpy(buffer, body.data() + t.body_sent, n);
+  t.body_sent += n;
+  return n;
+}
+
 // curl reports both budgets running out as CURLE_OPERATION_TIMEDOUT, and its
 // timers may fire a millisecond early, so the elapsed time is matched to the
 // nearer budget. A connect timeout is UNAVAILABLE: another upstream may do.
@@ -229,6 +297,11 @@ absl::Status TransportStatus(const Transfer& t, CURLcode code) {
         "response body exceeds the ", t.body_cap, "-byte buffering cap"));
   }
   if (t.cancel_requested) return absl::CancelledError("transfer cancelled");
+  if (t.resend_refused) {
+    // Connect-class for the call engine: it may retry, here or elsewhere.
+    return absl::UnavailableError(
+        "the connection closed before the response; not re-sent");
+  }
   // Never the request's headers: only curl's own description of the failure.
   std::string message = curl_easy_strerror(code);
   if (t.errbuf[0] != '\0') absl::StrAppend(&message, ": ", t.errbuf);
@@ -245,13 +318,16 @@ absl::Status TransportStatus(const Transfer& t, CURLcode code) {
     case CURLE_UNKNOWN_OPTION:
     case CURLE_NOT_BUILT_IN:
     case CURLE_WRITE_ERROR:  // only our callbacks fail writes, with a flag
+    case CURLE_ABORTED_BY_CALLBACK:  // likewise (read, pre-request)
       return absl::InternalError(message);
     default:
       return absl::UnavailableError(message);
   }
 }
 
-// Used only to recognise Cancel() called from a handler on the loop thread.
+// Recognises calls made on the loop thread (from a handler, timer or posted
+// fn): Cancel marks the transfer at once, RunAfter skips the queue,
+// CancelTimer is allowed.
 thread_local const void* current_loop = nullptr;
 
 class BufferingHandler final : public TransferHandler {
@@ -306,6 +382,9 @@ class HttpClient::Loop {
                    size_t body_cap);
   void Cancel(TransferId id);
   void Resume(TransferId id);
+  TimerId RunAfter(absl::Duration delay, absl::AnyInvocable<void()> fn);
+  void CancelTimer(TimerId id);
+  void Post(absl::AnyInvocable<void()> fn);
   size_t Active() const { return active_.load(std::memory_order_relaxed); }
   size_t max_buffered_body_bytes() const {
     return options_.max_buffered_body_bytes;
@@ -313,15 +392,29 @@ class HttpClient::Loop {
 
  private:
   struct Command {
-    enum class Kind { kStart, kCancel, kResume };
+    enum class Kind { kStart, kCancel, kResume, kTimer, kPost };
     Kind kind;
-    TransferId id;
-    std::unique_ptr<Transfer> transfer;  // kStart only
+    uint64_t id;  // the transfer's, or kTimer's own
+    std::unique_ptr<Transfer> transfer = nullptr;  // kStart only
+    // kTimer, kPost. Null for a kTimer cancelled while queued.
+    absl::AnyInvocable<void()> fn = nullptr;
+    Clock::time_point deadline = {};  // kTimer only
   };
+  // Deadline order; ids break ties in the order the timers were armed.
+  using TimerKey = std::pair<Clock::time_point, TimerId>;
 
+  // Queues the command and returns true, unless the loop has stopped: then
+  // returns false and leaves `command` as it was.
+  bool TryEnqueue(Command& command);
   void Enqueue(Command::Kind kind, TransferId id);
   void Run();
+  void ProcessCommands();
   void Process(Command& command);
+  void AddTimer(Clock::time_point deadline, TimerId id,
+                absl::AnyInvocable<void()> fn);
+  void RunPosted();
+  void RunTimers(bool all);
+  int PollTimeoutMs() const;
   void StartTransfer(std::unique_ptr<Transfer> t);
   absl::Status Configure(Transfer& t);
   void ResumeTransfer(TransferId id);
@@ -336,6 +429,11 @@ class HttpClient::Loop {
   // Loop thread only.
   absl::flat_hash_map<TransferId, std::unique_ptr<Transfer>> transfers_;
   std::vector<Command> draining_;
+  std::map<TimerKey, absl::AnyInvocable<void()>> timers_;
+  absl::flat_hash_map<TimerId, Clock::time_point> timer_deadlines_;
+  std::vector<absl::AnyInvocable<void()>> posted_;
+  std::vector<absl::AnyInvocable<void()>> running_posts_;
+  bool shutting_down_ = false;
 
   // std::mutex, not absl::Mutex: Debian's libabsl is built without TSan
   // annotations, so TSan cannot see absl::Mutex and reports every access to
@@ -348,6 +446,8 @@ class HttpClient::Loop {
   bool stopped_ = false;  // the loop has exited: nothing drains pending_
 
   std::atomic<size_t> active_{0};
+  // Atomic rather than under mu_: RunAfter on the loop thread takes no lock.
+  std::atomic<TimerId> next_timer_id_{1};
   std::thread thread_;
 };
 
@@ -409,20 +509,28 @@ HttpClient::TransferId HttpClient::Loop::Start(HttpRequest request,
   return id;
 }
 
-void HttpClient::Loop::Enqueue(Command::Kind kind, TransferId id) {
+bool HttpClient::Loop::TryEnqueue(Command& command) {
   std::lock_guard<std::mutex> lock(mu_);
-  // After stop every transfer has completed: Cancel/Resume are no-ops.
-  if (stopped_) return;
+  if (stopped_) return false;
   const bool was_empty = pending_.empty();
-  pending_.push_back(Command{kind, id, nullptr});
+  pending_.push_back(std::move(command));
+  // See Start. From the loop thread too: the wakeup keeps the coming
+  // curl_multi_poll from sleeping on a command it has not taken yet.
   if (was_empty) curl_multi_wakeup(multi_);
+  return true;
+}
+
+void HttpClient::Loop::Enqueue(Command::Kind kind, TransferId id) {
+  Command command{kind, id};
+  // After stop every transfer has completed: Cancel/Resume are no-ops.
+  TryEnqueue(command);
 }
 
 void HttpClient::Loop::Cancel(TransferId id) {
   if (current_loop == this) {
-    // From a handler on the loop thread: curl may be in the middle of a
-    // read, so only mark it; the callbacks then abort the transfer before
-    // any more data reaches the handler.
+    // From a handler or timer on the loop thread: curl may be in the middle
+    // of a read, so only mark it; the callbacks then abort the transfer
+    // before any more data reaches the handler.
     auto it = transfers_.find(id);
     if (it != transfers_.end()) it->second->cancel_requested = true;
   }
@@ -434,6 +542,67 @@ void HttpClient::Loop::Resume(TransferId id) {
   Enqueue(Command::Kind::kResume, id);
 }
 
+HttpClient::TimerId HttpClient::Loop::RunAfter(absl::Duration delay,
+                                               absl::AnyInvocable<void()> fn) {
+  // The deadline is fixed now, so time spent in the queue counts.
+  const Clock::time_point deadline = DeadlineAfter(delay);
+  const TimerId id = next_timer_id_.fetch_add(1, std::memory_order_relaxed);
+  if (current_loop == this) {
+    // The poll timeout is worked out after every callback of the round, so
+    // it sees this timer without a wakeup.
+    AddTimer(deadline, id, std::move(fn));
+    return id;
+  }
+  Command command{Command::Kind::kTimer, id, nullptr, std::move(fn), deadline};
+  if (!TryEnqueue(command)) {
+    // The loop has stopped (a race with the destructor): shutdown runs
+    // pending timers early, and so does this.
+    std::move(command.fn)();
+  }
+  return id;
+}
+
+void HttpClient::Loop::CancelTimer(TimerId id) {
+  // Destroyed last, outside any lock: its destructor may call the client.
+  absl::AnyInvocable<void()> doomed;
+  if (current_loop != this) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      // Every timer has run (shutdown runs them all): nothing to cancel. A
+      // fn run inline after the stop may get here.
+      if (stopped_) return;
+    }
+    std::fprintf(stderr, "HttpClient::CancelTimer called off the loop thread\n");
+    std::abort();
+  }
+  auto d = timer_deadlines_.find(id);
+  if (d != timer_deadlines_.end()) {
+    auto it = timers_.find(TimerKey{d->second, id});
+    doomed = std::move(it->second);
+    timers_.erase(it);
+    timer_deadlines_.erase(d);
+    return;
+  }
+  // Not armed: it ran, was cancelled, or was armed from another thread and is
+  // still queued (ProcessCommands arms every queued timer before any callback
+  // runs, so only commands queued since then can be here).
+  std::lock_guard<std::mutex> lock(mu_);
+  for (Command& command : pending_) {
+    if (command.kind == Command::Kind::kTimer && command.id == id) {
+      doomed = std::move(command.fn);
+      command.fn = nullptr;
+      break;
+    }
+  }
+}
+
+void HttpClient::Loop::Post(absl::AnyInvocable<void()> fn) {
+  // Always through the queue, from the loop thread too: one queue is what
+  // keeps posts FIFO across threads.
+  Command command{Command::Kind::kPost, 0, nullptr, std::move(fn)};
+  if (!TryEnqueue(command)) std::move(command.fn)();  // the loop has stopped
+}
+
 void HttpClient::Loop::Run() {
   current_loop = this;
   for (;;) {
@@ -442,21 +611,45 @@ void HttpClient::Loop::Run() {
       if (shutdown_requested_) break;
       draining_.swap(pending_);
     }
-    for (Command& command : draining_) Process(command);
-    draining_.clear();
+    ProcessCommands();
     int running = 0;
     curl_multi_perform(multi_, &running);
     ReapFinished();
-    curl_multi_poll(multi_, nullptr, 0, kMaxPollMs, nullptr);
+    RunPosted();
+    RunTimers(/*all=*/false);
+    curl_multi_poll(multi_, nullptr, 0, PollTimeoutMs(), nullptr);
   }
   Shutdown();
   current_loop = nullptr;
 }
 
+void HttpClient::Loop::ProcessCommands() {
+  // Timers and posts first: taking them runs no callback, so by the time a
+  // command below calls a handler (a Start that fails at once), every timer
+  // queued so far is in timers_, where CancelTimer finds it.
+  for (Command& command : draining_) {
+    if (command.kind == Command::Kind::kTimer) {
+      if (command.fn != nullptr) {
+        AddTimer(command.deadline, command.id, std::move(command.fn));
+      }
+    } else if (command.kind == Command::Kind::kPost) {
+      posted_.push_back(std::move(command.fn));
+    }
+  }
+  for (Command& command : draining_) Process(command);
+  draining_.clear();
+}
+
 void HttpClient::Loop::Process(Command& command) {
   switch (command.kind) {
     case Command::Kind::kStart:
-      StartTransfer(std::move(command.transfer));
+      if (shutting_down_) {
+        CompleteUnregistered(
+            std::move(command.transfer),
+            absl::CancelledError("HTTP client shutting down"));
+      } else {
+        StartTransfer(std::move(command.transfer));
+      }
       break;
     case Command::Kind::kCancel:
       // Unknown id: it completed already, and completion won the race.
@@ -467,7 +660,56 @@ void HttpClient::Loop::Process(Command& command) {
     case Command::Kind::kResume:
       ResumeTransfer(command.id);
       break;
+    case Command::Kind::kTimer:
+    case Command::Kind::kPost:
+      break;  // taken by ProcessCommands
   }
+}
+
+void HttpClient::Loop::AddTimer(Clock::time_point deadline, TimerId id,
+                                absl::AnyInvocable<void()> fn) {
+  timers_.emplace(TimerKey{deadline, id}, std::move(fn));
+  timer_deadlines_.emplace(id, deadline);
+}
+
+void HttpClient::Loop::RunPosted() {
+  // The posts taken this round; those they make wait in pending_ for the
+  // next one (behind anything other threads posted meanwhile).
+  running_posts_.swap(posted_);
+  for (absl::AnyInvocable<void()>& fn : running_posts_) {
+    absl::AnyInvocable<void()> run = std::move(fn);
+    run();
+  }
+  running_posts_.clear();
+}
+
+void HttpClient::Loop::RunTimers(bool all) {
+  const Clock::time_point now =
+      all ? Clock::time_point::max() : Clock::now();
+  // Timers armed while these run (ids from here on) wait for the next round,
+  // even with a deadline already past: a timer re-arming itself at zero delay
+  // must not keep the loop from its sockets. They sort after every timer due
+  // now (their deadlines are later, or equal with a larger id), so stopping
+  // at the first of them skips no earlier one.
+  const TimerId first_new = next_timer_id_.load(std::memory_order_relaxed);
+  // Re-reads begin() each time: a fn may arm or cancel timers.
+  while (!timers_.empty()) {
+    auto it = timers_.begin();
+    if (it->first.first > now || it->first.second >= first_new) break;
+    absl::AnyInvocable<void()> fn = std::move(it->second);
+    timer_deadlines_.erase(it->first.second);
+    timers_.erase(it);
+    fn();
+  }
+}
+
+int HttpClient::Loop::PollTimeoutMs() const {
+  if (timers_.empty()) return kMaxPollMs;
+  const Clock::duration left = timers_.begin()->first.first - Clock::now();
+  if (left <= Clock::duration::zero()) return 0;
+  // Rounded up: waking before the deadline would only spin.
+  const auto ms = std::chrono::ceil<std::chrono::milliseconds>(left).count();
+  return static_cast<int>(std::min<int64_t>(ms, kMaxPollMs));
 }
 
 void HttpClient::Loop::StartTransfer(std::unique_ptr<Transfer> t) {
@@ -548,6 +790,9 @@ absl::Status HttpClient::Loop::Configure(Transfer& t) {
   set(CURLOPT_HEADERDATA, static_cast<void*>(&t));
   set(CURLOPT_WRITEFUNCTION, &WriteCallback);
   set(CURLOPT_WRITEDATA, static_cast<void*>(&t));
+  // Every method: curl re-sends GETs too (see PrereqCallback).
+  set(CURLOPT_PREREQFUNCTION, &PrereqCallback);
+  set(CURLOPT_PREREQDATA, static_cast<void*>(&t));
   if (r.timeout != absl::InfiniteDuration()) {
     set(CURLOPT_TIMEOUT_MS, CeilMillis(r.timeout));
   }
@@ -557,10 +802,15 @@ absl::Status HttpClient::Loop::Configure(Transfer& t) {
   if (r.method == HttpRequest::Method::kGet) {
     set(CURLOPT_HTTPGET, 1L);
   } else {
+    // POST with a known size and no POSTFIELDS: curl sends Content-Length
+    // and takes the body from the read callback (none for 0 bytes). Not
+    // POSTFIELDS: curl would rewind those by itself to re-send them.
     set(CURLOPT_POST, 1L);
     set(CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(r.body.size()));
-    // Not COPYPOSTFIELDS: the Transfer keeps the body alive.
-    set(CURLOPT_POSTFIELDS, r.body.data());
+    set(CURLOPT_READFUNCTION, &ReadCallback);
+    set(CURLOPT_READDATA, static_cast<void*>(&t));
+    set(CURLOPT_SEEKFUNCTION, &SeekCallback);
+    set(CURLOPT_SEEKDATA, static_cast<void*>(&t));
   }
   if (rc != CURLE_OK) {
     return absl::InternalError(
@@ -619,32 +869,32 @@ void HttpClient::Loop::CompleteUnregistered(std::unique_ptr<Transfer> t,
   handler->OnComplete(std::move(status));
 }
 
+// Nothing queued is dropped and no fn waits forever: transfers complete
+// CANCELLED, then rounds run until no command, posted fn or timer is left.
+// Each round takes the queue (Starts complete CANCELLED, timers are armed),
+// runs the posted fns, then every armed timer at once, whatever its deadline;
+// what those post, arm or start is taken by the next round. Only then is
+// stopped_ set: from there Start, Post and RunAfter complete inline.
 void HttpClient::Loop::Shutdown() {
+  shutting_down_ = true;
   std::vector<TransferId> ids;
   ids.reserve(transfers_.size());
   for (const auto& [id, t] : transfers_) ids.push_back(id);
   for (TransferId id : ids) {
     Finish(id, absl::CancelledError("HTTP client shutting down"));
   }
-  // Starts queued before stopped_ is set (some from the OnComplete calls
-  // above) still get their OnComplete, here on the loop thread.
   for (;;) {
     {
       std::lock_guard<std::mutex> lock(mu_);
-      if (pending_.empty()) {
+      if (pending_.empty() && posted_.empty() && timers_.empty()) {
         stopped_ = true;
         break;
       }
       draining_.swap(pending_);
     }
-    for (Command& command : draining_) {
-      if (command.kind == Command::Kind::kStart) {
-        CompleteUnregistered(
-            std::move(command.transfer),
-            absl::CancelledError("HTTP client shutting down"));
-      }
-    }
-    draining_.clear();
+    ProcessCommands();
+    RunPosted();
+    RunTimers(/*all=*/true);
   }
 }
 
@@ -669,6 +919,19 @@ HttpClient::TransferId HttpClient::Fetch(
 void HttpClient::Cancel(TransferId id) { loop_->Cancel(id); }
 
 void HttpClient::Resume(TransferId id) { loop_->Resume(id); }
+
+HttpClient::TimerId HttpClient::RunAfter(absl::Duration delay,
+                                         absl::AnyInvocable<void()> fn) {
+  return loop_->RunAfter(delay, std::move(fn));
+}
+
+void HttpClient::CancelTimer(TimerId id) { loop_->CancelTimer(id); }
+
+void HttpClient::Post(absl::AnyInvocable<void()> fn) {
+  loop_->Post(std::move(fn));
+}
+
+absl::Time HttpClient::Now() const { return absl::Now(); }
 
 size_t HttpClient::ActiveTransfers() const { return loop_->Active(); }
 

@@ -1,80 +1,20 @@
 // The gateway's only HTTP client: one event-loop thread owns a libcurl multi
-// handle; any thread hands it transfers, resumes and cancels through a queue
-// and curl_multi_wakeup. Nothing outside this folder sees curl.
+// handle; any thread hands it transfers, resumes, cancels, timers and posted
+// work through a queue and curl_multi_wakeup. Nothing outside this folder sees
+// curl.
 #ifndef LLM_GATEWAY_SERVER_HTTP_HTTP_CLIENT_H_
 #define LLM_GATEWAY_SERVER_HTTP_HTTP_CLIENT_H_
 
 #include <cstddef>
-#include <cstdint>
 #include <memory>
 #include <string>
-#include <vector>
 
 #include "absl/functional/any_invocable.h"
-#include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "server/http/transport.h"
 
 namespace llmgateway::http {
-
-// Callers parse bodies in place with simdjson, which reads up to this many
-// bytes past the end: buffered bodies always have this much spare capacity.
-inline constexpr size_t kBodyPadding = 64;
-
-struct HttpHeader {
-  std::string name;  // lower-cased
-  std::string value;
-};
-
-struct HttpRequest {
-  enum class Method { kGet, kPost };
-  Method method = Method::kPost;
-  std::string url;
-  // "Name: value" lines, as sent.
-  std::vector<std::string> headers;
-  std::string body;
-  // Bounds the whole transfer, connect included. InfiniteDuration: no bound.
-  absl::Duration timeout = absl::InfiniteDuration();
-  absl::Duration connect_timeout = absl::Seconds(10);
-};
-
-struct ResponseHead {
-  long status = 0;
-  std::vector<HttpHeader> headers;
-  // The value of the first header with this (lower-case) name, or nullptr.
-  const std::string* Find(absl::string_view lower_name) const;
-};
-
-enum class BodyAction {
-  kContinue,
-  // Stop reading until HttpClient::Resume.
-  kPause,
-  // Abort the transfer now (e.g. the body says the upstream failed): the
-  // connection is closed and OnComplete gets CANCELLED.
-  kAbort,
-};
-
-// One transfer's events, all delivered on the loop thread, in order: OnHead at
-// most once (when the response head is complete), OnBody zero or more times,
-// then OnComplete exactly once. After OnComplete returns the client never
-// touches the handler again, so OnComplete may free it (or what owns it).
-// Handlers must not block: they run on the thread every transfer shares.
-class TransferHandler {
- public:
-  virtual ~TransferHandler() = default;
-  virtual void OnHead(const ResponseHead& head) {}
-  // kPause stops reading from the socket (the chunk given is consumed all the
-  // same) until HttpClient::Resume.
-  virtual BodyAction OnBody(absl::string_view chunk) = 0;
-  // OK: a whole response arrived (whatever its HTTP status).
-  // CANCELLED: Cancel() or client shutdown. DEADLINE_EXCEEDED: the timeout.
-  // UNAVAILABLE: could not connect, or the connection broke mid-response.
-  // RESOURCE_EXHAUSTED: a buffered body outgrew its cap.
-  // INVALID_ARGUMENT: a request that cannot be sent (malformed URL, a scheme
-  // other than http/https, a GET with a body). INTERNAL: curl itself failed.
-  virtual void OnComplete(absl::Status transport_status) = 0;
-};
 
 // A whole buffered response. body.capacity() >= body.size() + kBodyPadding.
 struct HttpResponse {
@@ -82,10 +22,29 @@ struct HttpResponse {
   std::string body;
 };
 
-class HttpClient {
+// Transport's contract holds; what it leaves open is said here.
+// - Timers follow a monotonic clock (a wall-clock step does not move them);
+//   Now() is absl::Now().
+// - Posts are FIFO among themselves, timers go by deadline (ties: the order
+//   they were armed); the two are not ordered with each other: each loop
+//   round runs the posts it took, then the timers due, so a Post may overtake
+//   an earlier RunAfter(0). A timer armed while timers run, at any delay,
+//   waits for the next round (after the loop has looked at the sockets
+//   again), so a chain of zero-delay timers cannot starve I/O.
+// - Shutdown (the destructor): transfers complete CANCELLED, then every posted
+//   fn and pending timer runs once, early, on the loop thread, along with the
+//   work they post and arm, until none is left (a timer that always re-arms
+//   itself therefore keeps the destructor from returning). Starts made then
+//   complete CANCELLED. Called after the loop has stopped (a race with the
+//   destructor), Start completes, and Post and RunAfter run `fn`, inline on
+//   the caller's thread; CancelTimer is then a no-op.
+// - CancelTimer off the loop thread (while the loop runs) aborts the process:
+//   it could not promise that `fn` does not run.
+// - Each request is sent at most once: where curl would send it again (a
+//   reused connection found dead, an HTTP/2 stream refused or downgraded, a
+//   417 to Expect: 100-continue) the transfer fails UNAVAILABLE instead.
+class HttpClient : public Transport {
  public:
-  using TransferId = uint64_t;
-
   struct Options {
     // Connections kept open for reuse (CURLMOPT_MAXCONNECTS).
     int max_idle_connections = 1024;
@@ -97,27 +56,27 @@ class HttpClient {
 
   explicit HttpClient(Options options);
   HttpClient() : HttpClient(Options()) {}
-  // Completes every transfer still running with CANCELLED, then joins the loop.
-  ~HttpClient();
+  // Completes every transfer still running with CANCELLED, runs what is
+  // posted or armed (see above), then joins the loop. Must not run on the loop
+  // thread (from a callback): that aborts.
+  ~HttpClient() override;
 
   HttpClient(const HttpClient&) = delete;
   HttpClient& operator=(const HttpClient&) = delete;
 
-  // Thread-safe; never blocks on I/O. `handler` must stay alive until its
-  // OnComplete has returned.
-  TransferId Start(HttpRequest request, TransferHandler* handler);
+  TransferId Start(HttpRequest request, TransferHandler* handler) override;
 
   // Buffers the whole response and hands it to `done` (on the loop thread).
   TransferId Fetch(HttpRequest request,
                    absl::AnyInvocable<void(absl::StatusOr<HttpResponse>)> done);
 
-  // Thread-safe. Aborts the transfer (its connection is closed, so the
-  // upstream sees the client go away) and completes it with CANCELLED. A no-op
-  // for a transfer that already completed.
-  void Cancel(TransferId id);
-
-  // Thread-safe. Un-pauses a transfer whose handler returned kPause.
-  void Resume(TransferId id);
+  void Cancel(TransferId id) override;
+  void Resume(TransferId id) override;
+  TimerId RunAfter(absl::Duration delay,
+                   absl::AnyInvocable<void()> fn) override;
+  void CancelTimer(TimerId id) override;
+  void Post(absl::AnyInvocable<void()> fn) override;
+  absl::Time Now() const override;
 
   // Transfers started and not yet completed.
   size_t ActiveTransfers() const;

@@ -7,10 +7,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -25,6 +27,7 @@
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
 #include "server/http/test_http_server.h"
+#include "server/http/transport.h"
 
 namespace llmgateway::http {
 namespace {
@@ -939,6 +942,527 @@ TEST(HttpClientTest, ManyClientsCreatedAndDestroyed) {
     ASSERT_TRUE(FetchSync(client, Get(server.Url("/"))).ok());
   }
   HttpClient idle;  // never used: constructor/destructor alone
+}
+
+
+// --- Never re-sent ----------------------------------------------------------
+
+// Requests for /2 are read whole, then the connection is closed (FIN) or
+// reset (RST) with no answer; others are answered with keep-alive. After /1,
+// curl has the connection pooled, reuses it for /2 and finds it dead only
+// after sending: the case where curl 7.88 re-sends by itself.
+TestHttpServer::Handler DropSecond(bool reset) {
+  return [reset](const TestRequest& req) {
+    if (req.target == "/2") return Script{reset ? Step::Reset() : Step::Close()};
+    return Reply(200, req.target);
+  };
+}
+
+HttpRequest Post(std::string url, std::string body) {
+  HttpRequest r;
+  r.url = std::move(url);
+  r.body = std::move(body);
+  return r;
+}
+
+// Sends a warm-up request, then `second` on the pooled connection, which the
+// server drops: the transfer must fail UNAVAILABLE with the request seen by
+// the server exactly once.
+void ExpectDroppedRequestNotResent(HttpRequest second, bool reset) {
+  SCOPED_TRACE(absl::StrCat(
+      second.method == HttpRequest::Method::kGet ? "GET" : "POST", " with ",
+      second.body.size(), "-byte body, server ", reset ? "resets" : "closes"));
+  TestHttpServer server(DropSecond(reset));
+  HttpClient client;
+  absl::StatusOr<HttpResponse> first = FetchSync(client, Get(server.Url("/1")));
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(first->body, "/1");
+
+  const std::string body = second.body;
+  second.url = server.Url("/2");
+  RecordingHandler h;
+  client.Start(std::move(second), &h);
+  const absl::Status status = h.WaitComplete();
+  EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable) << status;
+  EXPECT_TRUE(absl::StrContains(status.message(), "not re-sent")) << status;
+  EXPECT_EQ(h.head_calls(), 0);
+  // A re-send would have been read (and counted) before curl could give up.
+  EXPECT_EQ(server.requests_received(), 2) << "the request was re-sent";
+  std::vector<TestRequest> seen = server.requests();
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_EQ(seen[1].target, "/2");
+  EXPECT_TRUE(seen[1].body == body) << "body differs";
+  // The client is fine for the next call (the engine's retry, say).
+  absl::StatusOr<HttpResponse> after = FetchSync(client, Get(server.Url("/3")));
+  ASSERT_TRUE(after.ok()) << after.status();
+  EXPECT_EQ(after->body, "/3");
+  EXPECT_EQ(server.requests_received(), 3);
+  EXPECT_EQ(client.ActiveTransfers(), 0u);
+}
+
+TEST(HttpClientResendTest, PostOnDeadReusedConnectionIsNotResent) {
+  for (bool reset : {false, true}) {
+    ExpectDroppedRequestNotResent(Post("", "{\"x\":1}"), reset);
+  }
+}
+
+// No body byte is ever sent, so curl has nothing to rewind: the pre-request
+// guard is what stops the re-send.
+TEST(HttpClientResendTest, EmptyPostOnDeadReusedConnectionIsNotResent) {
+  for (bool reset : {false, true}) {
+    ExpectDroppedRequestNotResent(Post("", ""), reset);
+  }
+}
+
+// More than curl's 64 KiB upload buffer: the body goes out in many reads.
+TEST(HttpClientResendTest, LargePostOnDeadReusedConnectionIsNotResent) {
+  for (bool reset : {false, true}) {
+    ExpectDroppedRequestNotResent(Post("", PatternBody(1 << 20)), reset);
+  }
+}
+
+TEST(HttpClientResendTest, GetOnDeadReusedConnectionIsNotResent) {
+  for (bool reset : {false, true}) {
+    ExpectDroppedRequestNotResent(Get(""), reset);
+  }
+}
+
+// The read callback serves bodies of every size, including none, across
+// curl's upload buffer boundary and over one reused connection.
+TEST(HttpClientResendTest, PostBodiesArriveIntact) {
+  TestHttpServer server([](const TestRequest& req) {
+    return Reply(200, absl::StrCat(req.body.size()));
+  });
+  HttpClient client;
+  const std::vector<size_t> sizes = {0,         1,         64 * 1024 - 1,
+                                     64 * 1024, 64 * 1024 + 1, 5 << 20,
+                                     0,         3};
+  for (size_t i = 0; i < sizes.size(); ++i) {
+    const std::string body = PatternBody(sizes[i]);
+    HttpRequest req = Post(server.Url(absl::StrCat("/", i)), body);
+    req.headers = {"Content-Type: application/octet-stream"};
+    if (i % 2 == 0) {
+      absl::StatusOr<HttpResponse> r = FetchSync(client, std::move(req));
+      ASSERT_TRUE(r.ok()) << r.status();
+      EXPECT_EQ(r->body, absl::StrCat(sizes[i]));
+    } else {
+      RecordingHandler h;
+      client.Start(std::move(req), &h);
+      ASSERT_TRUE(h.WaitComplete().ok()) << h.status();
+      EXPECT_EQ(h.body(), absl::StrCat(sizes[i]));
+    }
+    std::vector<TestRequest> seen = server.requests();
+    ASSERT_EQ(seen.size(), i + 1);
+    EXPECT_EQ(seen[i].method, "POST");
+    ASSERT_NE(seen[i].Header("content-length"), nullptr);
+    EXPECT_EQ(*seen[i].Header("content-length"), absl::StrCat(sizes[i]));
+    EXPECT_EQ(seen[i].Header("expect"), nullptr);
+    EXPECT_EQ(seen[i].body.size(), sizes[i]);
+    EXPECT_TRUE(seen[i].body == body) << "body " << i << " differs";
+  }
+  EXPECT_EQ(server.connections_accepted(), 1);
+}
+
+// --- Timers and posted work -------------------------------------------------
+
+using SteadyClock = std::chrono::steady_clock;
+
+// What ran, in order, where, and how long after it was armed.
+class EventLog {
+ public:
+  void Add(std::string name,
+           SteadyClock::duration after_arming = SteadyClock::duration::zero()) {
+    Lock lock(mu_);
+    entries_.push_back(
+        Entry{std::move(name), std::this_thread::get_id(), after_arming});
+    cv_.notify_all();
+  }
+  bool WaitFor(absl::string_view name) {
+    Lock lock(mu_);
+    return cv_.wait_for(lock, kWait, [&] { return CountLocked(name) > 0; });
+  }
+  int Count(absl::string_view name) {
+    Lock lock(mu_);
+    return CountLocked(name);
+  }
+  std::vector<std::string> Names() {
+    Lock lock(mu_);
+    std::vector<std::string> names;
+    for (const Entry& e : entries_) names.push_back(e.name);
+    return names;
+  }
+  SteadyClock::duration AfterArming(absl::string_view name) {
+    Lock lock(mu_);
+    for (const Entry& e : entries_) {
+      if (e.name == name) return e.after_arming;
+    }
+    return SteadyClock::duration::min();
+  }
+  std::vector<std::thread::id> Threads() {
+    Lock lock(mu_);
+    std::vector<std::thread::id> threads;
+    for (const Entry& e : entries_) threads.push_back(e.thread);
+    return threads;
+  }
+
+ private:
+  struct Entry {
+    std::string name;
+    std::thread::id thread;
+    SteadyClock::duration after_arming;
+  };
+  int CountLocked(absl::string_view name) const {
+    int n = 0;
+    for (const Entry& e : entries_) n += e.name == name;
+    return n;
+  }
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<Entry> entries_;  // guarded by mu_
+};
+
+// All on one thread, and not the caller's.
+void ExpectAllOnOneOtherThread(const std::vector<std::thread::id>& threads) {
+  ASSERT_FALSE(threads.empty());
+  for (std::thread::id t : threads) {
+    EXPECT_EQ(t, threads[0]);
+    EXPECT_NE(t, std::this_thread::get_id());
+  }
+}
+
+TEST(HttpClientTimerTest, TimersRunInDeadlineOrderAndNeverEarly) {
+  HttpClient client;
+  Transport& transport = client;  // as the call engine sees it
+  EXPECT_LT(absl::AbsDuration(transport.Now() - absl::Now()), absl::Seconds(5));
+  EventLog log;
+  struct Arm {
+    const char* name;
+    absl::Duration delay;
+  };
+  // Armed in this order, all from one posted fn on the loop thread, so no
+  // queue delay can reorder them: only the deadlines decide.
+  const std::vector<Arm> arms = {
+      {"300ms", absl::Milliseconds(300)}, {"100ms", absl::Milliseconds(100)},
+      {"200ms", absl::Milliseconds(200)}, {"zero", absl::ZeroDuration()},
+      {"negative", absl::Milliseconds(-5)}, {"101ms", absl::Milliseconds(101)}};
+  transport.Post([&] {
+    for (const Arm& arm : arms) {
+      const SteadyClock::time_point armed = SteadyClock::now();
+      transport.RunAfter(arm.delay, [&log, armed, name = arm.name] {
+        log.Add(name, SteadyClock::now() - armed);
+      });
+    }
+  });
+  // And one armed from this thread, through the queue.
+  const SteadyClock::time_point armed = SteadyClock::now();
+  transport.RunAfter(absl::Milliseconds(150), [&log, armed] {
+    log.Add("cross-thread 150ms", SteadyClock::now() - armed);
+  });
+  ASSERT_TRUE(log.WaitFor("300ms"));
+  ASSERT_TRUE(log.WaitFor("cross-thread 150ms"));
+  std::vector<std::string> names = log.Names();
+  names.erase(std::remove(names.begin(), names.end(), "cross-thread 150ms"),
+              names.end());
+  EXPECT_EQ(names, (std::vector<std::string>{"zero", "negative", "100ms",
+                                             "101ms", "200ms", "300ms"}));
+  for (const Arm& arm : arms) {
+    EXPECT_GE(log.AfterArming(arm.name),
+              std::max(absl::ToChronoNanoseconds(arm.delay),
+                       std::chrono::nanoseconds::zero()))
+        << arm.name << " ran early";
+  }
+  EXPECT_GE(log.AfterArming("cross-thread 150ms"),
+            std::chrono::milliseconds(150));
+  ExpectAllOnOneOtherThread(log.Threads());
+}
+
+TEST(HttpClientTimerTest, CancelTimerPreventsRunning) {
+  HttpClient client;
+  EventLog log;
+  std::mutex mu;
+  std::condition_variable cv;
+  Transport::TimerId queued_id = 0;  // guarded by mu
+  bool queued = false;               // guarded by mu
+  client.Post([&] {
+    // Cancelled at once: the fn (and what it holds) is destroyed unrun.
+    auto held = std::make_shared<int>(0);
+    std::weak_ptr<int> weak = held;
+    const Transport::TimerId id = client.RunAfter(
+        absl::Milliseconds(20), [&log, held] { log.Add("cancelled ran"); });
+    held.reset();
+    client.CancelTimer(id);
+    log.Add(weak.expired() ? "destroyed by CancelTimer" : "still held");
+    client.CancelTimer(id);        // again: a no-op
+    client.CancelTimer(id + 100);  // never armed: a no-op
+
+    // A timer cancels the next one (due 1 ms later, maybe in the same round).
+    auto victim = std::make_shared<Transport::TimerId>(0);
+    client.RunAfter(absl::Milliseconds(30), [&client, &log, victim] {
+      log.Add("canceller");
+      client.CancelTimer(*victim);
+    });
+    *victim = client.RunAfter(absl::Milliseconds(31),
+                              [&log] { log.Add("victim ran"); });
+
+    // Armed from another thread while this one holds the loop: its command
+    // is still queued when it is cancelled.
+    std::thread other([&] {
+      const Transport::TimerId qid = client.RunAfter(
+          absl::ZeroDuration(), [&log] { log.Add("queued ran"); });
+      Lock lock(mu);
+      queued_id = qid;
+      queued = true;
+      cv.notify_all();
+    });
+    {
+      Lock lock(mu);
+      cv.wait(lock, [&] { return queued; });
+    }
+    other.join();
+    client.CancelTimer(queued_id);
+
+    const Transport::TimerId ran = client.RunAfter(
+        absl::ZeroDuration(), [&log] { log.Add("ran"); });
+    client.RunAfter(absl::Milliseconds(200), [&client, &log, ran] {
+      client.CancelTimer(ran);  // it has run: a no-op
+      log.Add("end");
+    });
+  });
+  ASSERT_TRUE(log.WaitFor("end"));
+  EXPECT_EQ(log.Names(), (std::vector<std::string>{"destroyed by CancelTimer",
+                                                   "ran", "canceller", "end"}));
+}
+
+TEST(HttpClientTimerTest, PostsRunInFifoOrder) {
+  HttpClient client;
+  EventLog log;
+  constexpr int kPerThread = 500;
+  std::vector<std::thread> posters;
+  for (int t = 0; t < 2; ++t) {
+    posters.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        client.Post([&log, t, i] { log.Add(absl::StrCat(t, ":", i)); });
+      }
+    });
+  }
+  for (std::thread& t : posters) t.join();
+  // Posted from a posted fn: after what was posted before, wherever from.
+  client.Post([&] {
+    client.Post([&] {
+      log.Add("x");
+      client.Post([&] { log.Add("z"); });
+    });
+    client.Post([&] { log.Add("y"); });
+  });
+  ASSERT_TRUE(log.WaitFor("z"));
+  std::vector<std::string> names = log.Names();
+  ASSERT_EQ(names.size(), 2 * kPerThread + 3);
+  int next[2] = {0, 0};
+  for (const std::string& name : names) {
+    if (name.size() == 1) continue;
+    const int t = name[0] - '0';
+    EXPECT_EQ(name, absl::StrCat(t, ":", next[t])) << "out of order";
+    ++next[t];
+  }
+  EXPECT_EQ(next[0], kPerThread);
+  EXPECT_EQ(next[1], kPerThread);
+  EXPECT_EQ(std::vector<std::string>(names.end() - 3, names.end()),
+            (std::vector<std::string>{"x", "y", "z"}));
+  ExpectAllOnOneOtherThread(log.Threads());
+}
+
+// Arms a timer from OnComplete, as the call engine does for a backoff.
+class ArmingHandler : public RecordingHandler {
+ public:
+  ArmingHandler(Transport* transport, EventLog* log, std::string name)
+      : transport_(transport), log_(log), name_(std::move(name)) {}
+  void OnComplete(absl::Status status) override {
+    RecordingHandler::OnComplete(status);
+    transport_->RunAfter(absl::ZeroDuration(),
+                         [log = log_, name = name_] { log->Add(name); });
+  }
+
+ private:
+  Transport* const transport_;
+  EventLog* const log_;
+  const std::string name_;
+};
+
+TEST(HttpClientTimerTest, TimersStartCancelAndArmReentrantly) {
+  TestHttpServer server([](const TestRequest& req) {
+    if (req.target == "/quick") return Reply(200, "quick");
+    Script s{Step::Write(Head(200, {"Transfer-Encoding: chunked"}))};
+    for (int i = 0; i < 2000; ++i) {
+      s.push_back(Step::Write(Chunk(absl::StrCat("c", i))));
+      s.push_back(Step::Delay(absl::Milliseconds(2)));
+    }
+    s.push_back(Step::Hang());
+    return s;
+  });
+  EventLog log;
+  HttpClient client;
+  ArmingHandler quick(&client, &log, "quick done");
+  RecordingHandler stream;
+  int body_calls_at_cancel = -1;  // loop thread, then read after completion
+  client.RunAfter(absl::Milliseconds(10), [&] {
+    client.Start(Get(server.Url("/quick")), &quick);
+    const Transport::TransferId stream_id =
+        client.Start(Get(server.Url("/stream")), &stream);
+    client.Post([&] { log.Add("posted"); });
+    client.RunAfter(absl::ZeroDuration(), [&] { log.Add("armed"); });
+    client.RunAfter(absl::Milliseconds(150), [&, stream_id] {
+      client.Cancel(stream_id);
+      // From the loop thread: nothing more reaches the handler.
+      body_calls_at_cancel = stream.body_calls();
+      log.Add("cancelled");
+    });
+  });
+  ASSERT_TRUE(log.WaitFor("quick done"));
+  EXPECT_TRUE(quick.status().ok()) << quick.status();
+  EXPECT_EQ(quick.body(), "quick");
+  EXPECT_EQ(stream.WaitComplete().code(), absl::StatusCode::kCancelled);
+  ASSERT_TRUE(log.WaitFor("cancelled"));
+  EXPECT_EQ(stream.body_calls(), body_calls_at_cancel);
+  EXPECT_EQ(log.Count("posted"), 1);
+  EXPECT_EQ(log.Count("armed"), 1);
+  ExpectAllOnOneOtherThread(log.Threads());
+  EXPECT_TRUE(WaitFor([&] { return server.peer_closes() == 1; }));
+}
+
+TEST(HttpClientTimerTest, ZeroDelayTimerChainDoesNotStarveTransfers) {
+  TestHttpServer server([](const TestRequest&) { return Reply(200, "ok"); });
+  std::atomic<bool> stop{false};
+  std::atomic<int> runs{0};
+  std::function<void()> rearm;  // outlives the client
+  HttpClient client;
+  rearm = [&] {
+    runs.fetch_add(1);
+    if (!stop.load()) client.RunAfter(absl::ZeroDuration(), rearm);
+  };
+  client.RunAfter(absl::ZeroDuration(), rearm);
+  ASSERT_TRUE(WaitFor([&] { return runs.load() > 0; }));
+  // Were each round to run the timers armed in it, the loop would never get
+  // back to its sockets: these would time out.
+  for (int i = 0; i < 3; ++i) {
+    absl::StatusOr<HttpResponse> r = FetchSync(client, Get(server.Url("/")));
+    ASSERT_TRUE(r.ok()) << r.status();
+  }
+  // And the chain was alive all along.
+  const int runs_after = runs.load();
+  EXPECT_TRUE(WaitFor([&] { return runs.load() > runs_after; }));
+  stop.store(true);
+}
+
+TEST(HttpClientTimerTest, DestructionRunsPendingWorkOnceAndCancelsItsStarts) {
+  TestHttpServer server([](const TestRequest&) { return Script{Step::Hang()}; });
+  // Declared before the client: they must outlive it.
+  EventLog log;
+  RecordingHandler from_timer, from_post, from_child;
+  std::unique_ptr<ArmingHandler> in_flight;
+  std::mutex mu;
+  std::condition_variable cv;
+  bool release = false;  // guarded by mu
+  auto client = std::make_unique<HttpClient>();
+  HttpClient* const c = client.get();
+  in_flight = std::make_unique<ArmingHandler>(c, &log, "completion timer");
+  c->Start(Get(server.Url("/")), in_flight.get());
+  ASSERT_TRUE(WaitFor([&] { return server.requests_received() == 1; }));
+  c->RunAfter(absl::Hours(1), [&, c] {
+    log.Add("timer");
+    c->Start(Get(server.Url("/")), &from_timer);
+  });
+  c->RunAfter(absl::InfiniteDuration(), [&, c] {
+    log.Add("infinite timer");
+    c->RunAfter(absl::Hours(2), [&, c] {
+      log.Add("child timer");
+      c->Start(Get(server.Url("/")), &from_child);
+    });
+    c->Post([&, c] {
+      log.Add("post from timer");
+      c->Start(Get(server.Url("/")), &from_post);
+    });
+  });
+  c->Post([&, c] {
+    const Transport::TimerId id =
+        c->RunAfter(absl::Hours(1), [&] { log.Add("cancelled timer ran"); });
+    c->CancelTimer(id);
+  });
+  // Holds the loop so that the next post is still queued when the
+  // destructor starts.
+  c->Post([&] {
+    Lock lock(mu);
+    cv.wait_for(lock, kWait, [&] { return release; });
+  });
+  c->Post([&] { log.Add("queued post"); });
+  std::thread releaser([&] {
+    absl::SleepFor(absl::Milliseconds(100));
+    Lock lock(mu);
+    release = true;
+    cv.notify_all();
+  });
+  client.reset();
+  releaser.join();
+
+  // All of it ran before the destructor returned, once, on the loop thread.
+  for (const char* name : {"timer", "infinite timer", "child timer",
+                           "post from timer", "queued post",
+                           "completion timer"}) {
+    EXPECT_EQ(log.Count(name), 1) << name;
+  }
+  EXPECT_EQ(log.Count("cancelled timer ran"), 0);
+  ExpectAllOnOneOtherThread(log.Threads());
+  EXPECT_EQ(in_flight->status().code(), absl::StatusCode::kCancelled);
+  for (RecordingHandler* h : {&from_timer, &from_post, &from_child}) {
+    EXPECT_TRUE(h->complete());
+    EXPECT_EQ(h->status().code(), absl::StatusCode::kCancelled);
+    EXPECT_EQ(h->head_calls(), 0);
+  }
+  // Only the transfer started before the destructor reached the server.
+  EXPECT_EQ(server.requests_received(), 1);
+}
+
+// Runs `action` when the calling thread exits. On the loop thread that is
+// after the loop has stopped and before the destructor returns: the window
+// in which a call from another thread "loses the race" with the destructor.
+void AtThreadExit(std::function<void()> action) {
+  struct Hook {
+    std::function<void()> action;
+    ~Hook() {
+      if (action) action();
+    }
+  };
+  thread_local Hook hook;
+  hook.action = std::move(action);
+}
+
+TEST(HttpClientTimerTest, PostAndRunAfterOnceStoppedRunInline) {
+  // Written on the exiting loop thread; read after join (in the destructor).
+  bool post_ran_inline = false;
+  bool timer_ran_inline = false;
+  bool start_completed_inline = false;
+  RecordingHandler late;
+  auto client = std::make_unique<HttpClient>();
+  HttpClient* const c = client.get();
+  c->Post([&, c] {
+    AtThreadExit([&, c] {
+      const std::thread::id self = std::this_thread::get_id();
+      std::thread::id ran_on;
+      c->Post([&] { ran_on = std::this_thread::get_id(); });
+      post_ran_inline = ran_on == self;
+      ran_on = std::thread::id();
+      const Transport::TimerId id = c->RunAfter(
+          absl::Hours(1), [&] { ran_on = std::this_thread::get_id(); });
+      timer_ran_inline = ran_on == self;
+      c->CancelTimer(id);  // off the loop, after the stop: a no-op
+      c->Start(Get("http://127.0.0.1:1/"), &late);
+      start_completed_inline = late.complete();
+    });
+  });
+  client.reset();
+  EXPECT_TRUE(post_ran_inline);
+  EXPECT_TRUE(timer_ran_inline);
+  EXPECT_TRUE(start_completed_inline);
+  EXPECT_EQ(late.status().code(), absl::StatusCode::kCancelled);
 }
 
 }  // namespace

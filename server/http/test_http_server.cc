@@ -205,6 +205,12 @@ bool TestHttpServer::Advance(Conn& c) {
       }
       case Step::Kind::kClose:
         return false;
+      case Step::Kind::kReset: {
+        // A zero linger time makes close() send RST and drop unsent data.
+        const linger reset{1, 0};
+        setsockopt(c.fd, SOL_SOCKET, SO_LINGER, &reset, sizeof(reset));
+        return false;
+      }
       case Step::Kind::kHang:
         return true;
     }

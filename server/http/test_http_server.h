@@ -26,7 +26,7 @@ struct TestRequest {
 
 // One step of the server's reply to a request.
 struct Step {
-  enum class Kind { kWrite, kDelay, kClose, kHang };
+  enum class Kind { kWrite, kDelay, kClose, kReset, kHang };
   Kind kind;
   std::string bytes;
   absl::Duration delay = absl::ZeroDuration();
@@ -37,6 +37,9 @@ struct Step {
   static Step Delay(absl::Duration d) { return Step{Kind::kDelay, {}, d}; }
   // The server closes the connection.
   static Step Close() { return Step{Kind::kClose, {}}; }
+  // The server resets the connection (RST, not FIN): the client's next read
+  // fails with ECONNRESET rather than seeing end of file.
+  static Step Reset() { return Step{Kind::kReset, {}}; }
   // Nothing more is ever sent; the connection stays until the client leaves.
   static Step Hang() { return Step{Kind::kHang, {}}; }
 };
