@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """fakellm: a fake OpenAI-compatible LLM upstream for tests, demos and benchmarks.
 
-It answers `POST /v1/chat/completions` (JSON or SSE streaming) with a
-deterministic reply, and lets each request ask for faults and pacing through
-"directives" carried in the model name, e.g.
+It answers `POST /v1/chat/completions` (JSON or SSE streaming) and the
+Anthropic Messages API's `POST /v1/messages` with a deterministic reply, and
+lets each request ask for faults and pacing through "directives" carried in
+the model name, e.g.
 
     {"model": "fake-model?status=429&retry_after=2", "messages": [...]}
 
@@ -11,11 +12,16 @@ so a test of the gateway can make the upstream fail, stall, drop the
 connection or stream slowly without any extra control channel.  Requests
 with `tools`, `response_format`, or the reasoning=/refusal=/cached=
 directives get tool calls, structured JSON, reasoning, refusals and usage
-details in the shapes OpenAI (and DeepSeek, for reasoning) use.  It also keeps
-a log of the chat requests it received (`GET /_requests`) and counters
-(`GET /_stats`), notably how many responses were cut short because the client
-(the gateway) went away, which is how tests check that the gateway aborts
-upstream transfers.
+details in the shapes OpenAI (and DeepSeek, for reasoning) use; in Anthropic
+mode the same simulated model answers with content blocks (thinking with
+signatures, redacted thinking, tool_use) and Anthropic's event stream.
+Retry tests can make only the first K requests of a model fail
+(`fail_first=K`), and `PUT /_fault` makes the whole instance fail until
+`DELETE /_fault`.  It also keeps a log of the chat and messages requests it
+received (`GET /_requests`) and counters (`GET /_stats`), notably how many
+responses were cut short because the client (the gateway) went away, which is
+how tests check that the gateway aborts upstream transfers, and how many
+requests and connections were open at once.
 
 Python 3 standard library only; HTTP/1.1 is spoken by hand on top of
 asyncio streams so that faults (malformed JSON, dropped connections, 1-byte
@@ -56,6 +62,7 @@ FRAGMENT_CHARS = 8
 REFUSAL_TEXT = "I can't help with that."
 
 CHAT_PATHS = ("/v1/chat/completions", "/chat/completions")
+MESSAGES_PATHS = ("/v1/messages", "/messages")   # Anthropic Messages API
 MODELS_PATHS = ("/v1/models", "/models")
 
 MAX_HEAD_BYTES = 64 * 1024          # request line + headers
@@ -86,23 +93,51 @@ class State:
         self.config = config
         self.recorded = collections.deque(maxlen=MAX_RECORDED_REQUESTS)
         self.active_connections = 0
+        self.peak_connections = 0
         self.open_streams = 0
-        self.chat_requests = 0
+        self.chat_requests = 0      # chat and messages requests
+        self.in_flight = 0          # chat and messages requests being answered
+        self.peak_in_flight = 0
         self.closed_early = 0
         self.last_disconnect_unix_ms = 0
         self.next_completion_id = itertools.count(1)
         self.connection_tasks = set()
+        # fail_first=K: requests seen so far, per exact model string.
+        self.fail_first_seen = collections.Counter()
+        # PUT /_fault: {"status": N, "retry_after": S, "code": C} or
+        # {"fault": "drop"}; None when the instance is healthy.
+        self.instance_fault = None
 
     def note_closed_early(self):
         """A client went away before we finished sending a response."""
         self.closed_early += 1
         self.last_disconnect_unix_ms = int(time.time() * 1000)
 
+    def connection_opened(self):
+        self.active_connections += 1
+        self.peak_connections = max(self.peak_connections, self.active_connections)
+
+    def request_started(self):
+        self.in_flight += 1
+        self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+
+    def reset_stats(self):
+        """DELETE /_stats: counters restart; gauges (connections, streams,
+        requests in flight) stay, and the peaks restart from them."""
+        self.chat_requests = 0
+        self.closed_early = 0
+        self.last_disconnect_unix_ms = 0
+        self.peak_in_flight = self.in_flight
+        self.peak_connections = self.active_connections
+
     def stats(self):
         return {
             "active_connections": self.active_connections,
+            "peak_connections": self.peak_connections,
             "open_streams": self.open_streams,
             "requests": self.chat_requests,
+            "in_flight": self.in_flight,
+            "peak_in_flight": self.peak_in_flight,
             "closed_early": self.closed_early,
             "last_disconnect_unix_ms": self.last_disconnect_unix_ms,
         }
@@ -396,8 +431,10 @@ INT_DIRECTIVES = {  # name: (smallest, largest)
     "parallel": (1, 128),
     "reasoning": (0, 1_000_000),
     "cached": (0, 1_000_000_000),
+    "cache_write": (0, 1_000_000_000),
+    "fail_first": (0, 1_000_000_000),
 }
-FLAG_DIRECTIVES = ("crlf", "comments", "refusal")
+FLAG_DIRECTIVES = ("crlf", "comments", "refusal", "redacted")
 TEXT_DIRECTIVES = ("code", "retry_after", "text", "tool")
 REASONING_FIELDS = ("reasoning_content", "reasoning")
 
@@ -423,6 +460,10 @@ class Directives:
     reasoning_field: str = "reasoning_content"
     refusal: bool = False
     cached: int = None       # usage.prompt_tokens_details.cached_tokens
+                             # (Anthropic: usage.cache_read_input_tokens)
+    cache_write: int = None  # Anthropic: usage.cache_creation_input_tokens
+    redacted: bool = False   # Anthropic: a redacted_thinking block
+    fail_first: int = None   # only the first K requests with this model fail
 
 
 def parse_directives(query, config):
@@ -457,6 +498,20 @@ def parse_directives(query, config):
         else:
             raise ValueError("unknown fakellm directive %r" % name)
     return directives
+
+
+def apply_fail_first(state, model, directives):
+    """fail_first=K: the first K requests carrying exactly this model string
+    (directives included) fail as their directives say; later ones are
+    answered as if status, fault and retry_after were absent."""
+    if directives.fail_first is None:
+        return
+    seen = state.fail_first_seen[model]
+    state.fail_first_seen[model] = seen + 1
+    if seen >= directives.fail_first:
+        directives.status = 200
+        directives.fault = None
+        directives.retry_after = None
 
 
 # What status=N answers with: (error type, error code, message).
@@ -852,9 +907,49 @@ async def reject_unauthorized(conn, req):
                             code="invalid_api_key")
 
 
-async def handle_chat(conn, req, state):
+async def handle_model_request(conn, req, state, anthropic):
+    """A chat (OpenAI) or messages (Anthropic) request: counted, recorded and
+    tracked as in flight whatever becomes of it."""
     state.chat_requests += 1
     record_request(state, req)
+    state.request_started()
+    try:
+        if state.instance_fault is not None:
+            return await answer_instance_fault(conn, req, state.instance_fault, anthropic)
+        if anthropic:
+            return await handle_messages(conn, req, state)
+        return await handle_chat(conn, req, state)
+    finally:
+        state.in_flight -= 1
+
+
+def requested_model_name(req):
+    """The model name (before any '?') of a request body, if it has one."""
+    try:
+        model = json.loads(req.body).get("model")
+    except (ValueError, AttributeError):
+        return ""
+    return model.partition("?")[0] if isinstance(model, str) else ""
+
+
+async def answer_instance_fault(conn, req, fault, anthropic):
+    """PUT /_fault is in force: fail without looking at the request."""
+    if fault.get("fault") == "drop":
+        conn.close()
+        return False
+    status = fault["status"]
+    headers = []
+    if fault.get("retry_after") is not None:
+        headers.append(("retry-after" if anthropic else "Retry-After", fault["retry_after"]))
+    model = requested_model_name(req)
+    if anthropic:
+        body = anthropic_simulated_error(status, model, fault.get("code"))
+    else:
+        body = simulated_error(status, model, fault.get("code"))
+    return await send_json(conn, req, status, body, headers)
+
+
+async def handle_chat(conn, req, state):
     if not is_authorized(req, state.config):
         return await reject_unauthorized(conn, req)
 
@@ -878,6 +973,7 @@ async def handle_chat(conn, req, state):
         directives = parse_directives(query, state.config)
     except ValueError as exc:
         return await send_error(conn, req, 400, str(exc), code="invalid_fakellm_directive")
+    apply_fail_first(state, model, directives)
 
     # delay_ms: nothing at all is sent until it has passed.
     await conn.sleep_ms(directives.delay_ms)
@@ -1015,6 +1111,593 @@ async def after_first_token(conn, sse, directives):
 
 
 # ---------------------------------------------------------------------------
+# Anthropic Messages API (POST /v1/messages)
+# ---------------------------------------------------------------------------
+
+# What status=N answers with in Anthropic mode: (error type, message).
+ANTHROPIC_ERROR_KINDS = {
+    400: ("invalid_request_error", "Invalid request (simulated by fakellm)."),
+    401: ("authentication_error", "invalid x-api-key"),
+    402: ("billing_error", "Your credit balance is too low (simulated by fakellm)."),
+    403: ("permission_error",
+          "Your API key does not have permission to use the specified resource "
+          "(simulated by fakellm)."),
+    404: ("not_found_error", "model: {model}"),
+    413: ("request_too_large",
+          "Request exceeds the maximum allowed number of bytes (simulated by fakellm)."),
+    429: ("rate_limit_error",
+          "Number of requests has exceeded your rate limit (simulated by fakellm)."),
+    500: ("api_error", "Internal server error (simulated by fakellm)."),
+    504: ("timeout_error", "Request timed out (simulated by fakellm)."),
+    529: ("overloaded_error", "Overloaded"),
+}
+
+ANTHROPIC_BLOCK_TYPES = ("text", "image", "document", "tool_use", "tool_result",
+                         "thinking", "redacted_thinking")
+# Required fields of each content block type, and their JSON types.
+ANTHROPIC_BLOCK_FIELDS = {
+    "text": (("text", str),),
+    "image": (("source", dict),),
+    "document": (("source", dict),),
+    "tool_use": (("id", str), ("name", str), ("input", dict)),
+    "tool_result": (("tool_use_id", str),),
+    "thinking": (("thinking", str), ("signature", str)),
+    "redacted_thinking": (("data", str),),
+}
+ANTHROPIC_REQUEST_FIELDS = ("model", "messages", "max_tokens", "system", "tools",
+                            "tool_choice", "thinking", "stream", "stop_sequences",
+                            "temperature", "top_p", "top_k", "metadata", "service_tier")
+ANTHROPIC_TOOL_CHOICES = ("auto", "any", "tool", "none")
+MIN_THINKING_BUDGET = 1024
+
+
+def anthropic_error_body(error_type, message):
+    return {"type": "error", "error": {"type": error_type, "message": message}}
+
+
+def anthropic_simulated_error(status, model, type_override):
+    if status in ANTHROPIC_ERROR_KINDS:
+        error_type, message = ANTHROPIC_ERROR_KINDS[status]
+    elif status >= 500:
+        error_type, message = "api_error", "Server error (simulated by fakellm)."
+    else:
+        error_type, message = ("invalid_request_error",
+                               "Request failed with status %d (simulated by fakellm)." % status)
+    if type_override is not None:
+        error_type = type_override
+    return anthropic_error_body(error_type, message.format(model=model))
+
+
+async def send_anthropic_error(conn, req, status, error_type, message, extra_headers=()):
+    return await send_json(conn, req, status, anthropic_error_body(error_type, message),
+                           extra_headers)
+
+
+def is_int(value):
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def check_anthropic_request(body):
+    """The request problems the real API rejects with a 400, as far as
+    fakellm checks them: returns an error message, or None when fine."""
+    if not isinstance(body, dict):
+        return "Input should be a valid dictionary"
+    for key in body:
+        if key not in ANTHROPIC_REQUEST_FIELDS:
+            return "%s: Extra inputs are not permitted" % key
+    model = body.get("model")
+    if not isinstance(model, str) or not model:
+        return "model: Field required"
+    if "max_tokens" not in body:
+        return "max_tokens: Field required"
+    max_tokens = body["max_tokens"]
+    if not is_int(max_tokens):
+        return "max_tokens: Input should be a valid integer"
+    if max_tokens < 1:
+        return "max_tokens: Input should be greater than or equal to 1"
+    if "messages" not in body:
+        return "messages: Field required"
+    messages = body["messages"]
+    if not isinstance(messages, list):
+        return "messages: Input should be a valid list"
+    if not messages:
+        return "messages: at least one message is required"
+    for i, message in enumerate(messages):
+        problem = check_anthropic_message(message, "messages.%d" % i)
+        if problem:
+            return problem
+    if "system" in body:
+        system = body["system"]
+        if isinstance(system, list):
+            for i, block in enumerate(system):
+                if not isinstance(block, dict) or block.get("type") != "text" \
+                        or not isinstance(block.get("text"), str):
+                    return "system.%d: Input should be a text block" % i
+        elif not isinstance(system, str):
+            return "system: Input should be a valid string or a list of text blocks"
+    if "tools" in body:
+        tools = body["tools"]
+        if not isinstance(tools, list):
+            return "tools: Input should be a valid list"
+        for i, tool in enumerate(tools):
+            if not isinstance(tool, dict):
+                return "tools.%d: Input should be a valid dictionary" % i
+            if not isinstance(tool.get("name"), str) or not tool["name"]:
+                return "tools.%d.name: Field required" % i
+            if tool.get("type", "custom") == "custom" and not isinstance(
+                    tool.get("input_schema"), dict):
+                return "tools.%d.custom.input_schema: Field required" % i
+    if "tool_choice" in body:
+        choice = body["tool_choice"]
+        if not isinstance(choice, dict) or choice.get("type") not in ANTHROPIC_TOOL_CHOICES:
+            return "tool_choice: Input should be an object with type %s" % " or ".join(
+                "'%s'" % t for t in ANTHROPIC_TOOL_CHOICES)
+        if choice["type"] == "tool" and (not isinstance(choice.get("name"), str)
+                                         or not choice["name"]):
+            return "tool_choice.tool.name: Field required"
+    if "thinking" in body:
+        thinking = body["thinking"]
+        kind = thinking.get("type") if isinstance(thinking, dict) else None
+        if kind not in ("enabled", "disabled"):
+            return "thinking: Input should be an object with type 'enabled' or 'disabled'"
+        if kind == "enabled":
+            budget = thinking.get("budget_tokens")
+            if not is_int(budget):
+                return "thinking.enabled.budget_tokens: Field required"
+            if budget < MIN_THINKING_BUDGET:
+                return ("thinking.enabled.budget_tokens: Input should be greater than or "
+                        "equal to %d" % MIN_THINKING_BUDGET)
+            if max_tokens <= budget:
+                return "`max_tokens` must be greater than `thinking.budget_tokens`."
+    if "stop_sequences" in body:
+        stops = body["stop_sequences"]
+        if not isinstance(stops, list) or not all(isinstance(s, str) for s in stops):
+            return "stop_sequences: Input should be a valid list of strings"
+    if "stream" in body and not isinstance(body["stream"], bool):
+        return "stream: Input should be a valid boolean"
+    return None
+
+
+def check_anthropic_message(message, where):
+    if not isinstance(message, dict):
+        return "%s: Input should be a valid dictionary" % where
+    if message.get("role") not in ("user", "assistant"):
+        return ("%s.role: Input should be 'user' or 'assistant' (the system prompt goes "
+                "in the top-level `system` parameter)" % where)
+    if "content" not in message:
+        return "%s.content: Field required" % where
+    content = message["content"]
+    if isinstance(content, str):
+        return None
+    if not isinstance(content, list):
+        return "%s.content: Input should be a valid string or list" % where
+    for i, block in enumerate(content):
+        block_where = "%s.content.%d" % (where, i)
+        kind = block.get("type") if isinstance(block, dict) else None
+        if kind not in ANTHROPIC_BLOCK_TYPES:
+            return ("%s: Input tag %r found using 'type' does not match any of the expected "
+                    "tags: %s" % (block_where, kind,
+                                  ", ".join("'%s'" % t for t in ANTHROPIC_BLOCK_TYPES)))
+        for field, field_type in ANTHROPIC_BLOCK_FIELDS[kind]:
+            if not isinstance(block.get(field), field_type):
+                return "%s.%s.%s: Field required" % (block_where, kind, field)
+    return None
+
+
+def blocks_of(message, kind):
+    content = message.get("content") if isinstance(message, dict) else None
+    if not isinstance(content, list):
+        return []
+    return [b for b in content if isinstance(b, dict) and b.get("type") == kind]
+
+
+def is_tool_result_turn(message):
+    """A user message holding tool_result blocks."""
+    return message.get("role") == "user" and bool(blocks_of(message, "tool_result"))
+
+
+def tool_results_text(message):
+    """The text of all tool_result blocks of a message, joined with a space."""
+    return " ".join(content_text(b.get("content")) for b in blocks_of(message, "tool_result"))
+
+
+def anthropic_last_user_text(messages):
+    """The text blocks of the last user turn that holds no tool results."""
+    for message in reversed(messages):
+        if message.get("role") == "user" and not is_tool_result_turn(message):
+            return content_text(message.get("content"))
+    return ""
+
+
+def anthropic_prompt_tokens(body):
+    """Words over the system prompt, text blocks and tool results."""
+    texts = [content_text(body.get("system"))]
+    for message in body["messages"]:
+        texts.append(content_text(message.get("content")))
+        texts.append(tool_results_text(message))
+    return sum(len(text.split()) for text in texts)
+
+
+def anthropic_tool_to_call(body, directives, messages):
+    """The tool the model calls, or None to answer with text.  A call needs a
+    non-empty `tools` array, a tool_choice other than none and a last
+    message that is a user text turn (not a tool result)."""
+    tools = body.get("tools")
+    if not tools:
+        return None
+    choice = body.get("tool_choice") or {}
+    last = messages[-1]
+    if choice.get("type") == "none" or last.get("role") != "user" or is_tool_result_turn(last):
+        return None
+    if choice.get("type") == "tool":
+        return choice["name"]
+    if directives.tool is not None:
+        return directives.tool
+    return tools[0]["name"]
+
+
+def apply_stop_sequences(tokens, stop_sequences):
+    """Cut the reply before the earliest stop sequence (among equally early
+    ones, the first listed); returns (tokens, the stop sequence or None)."""
+    text = "".join(tokens)
+    best = None
+    for stop in stop_sequences:
+        position = text.find(stop) if stop else -1
+        if position >= 0 and (best is None or position < best[0]):
+            best = (position, stop)
+    if best is None:
+        return tokens, None
+    kept, length = [], 0
+    for token in tokens:
+        if length + len(token) > best[0]:
+            token = token[:best[0] - length]
+            if token:
+                kept.append(token)
+            break
+        kept.append(token)
+        length += len(token)
+    return kept, best[1]
+
+
+@dataclasses.dataclass
+class ContentBlock:
+    """One block of an Anthropic answer, as far as max_tokens let it come."""
+    type: str               # redacted_thinking, thinking, text or tool_use
+    pieces: list            # tokens (thinking, text) or JSON fragments (tool_use)
+    id: str = None          # tool_use
+    name: str = None        # tool_use
+    arguments: str = None   # tool_use: the complete input JSON text
+    signature: str = None   # thinking
+    data: str = None        # redacted_thinking
+
+    def body(self):
+        """The block in a non-streaming answer."""
+        if self.type == "redacted_thinking":
+            return {"type": "redacted_thinking", "data": self.data}
+        if self.type == "thinking":
+            return {"type": "thinking", "thinking": "".join(self.pieces),
+                    "signature": self.signature}
+        if self.type == "tool_use":
+            sent = "".join(self.pieces)
+            return {"type": "tool_use", "id": self.id, "name": self.name,
+                    "input": json.loads(sent) if sent == self.arguments else {}}
+        return {"type": "text", "text": "".join(self.pieces)}
+
+    def start(self):
+        """The content_block of content_block_start."""
+        if self.type == "redacted_thinking":
+            return {"type": "redacted_thinking", "data": self.data}
+        if self.type == "thinking":
+            return {"type": "thinking", "thinking": "", "signature": ""}
+        if self.type == "tool_use":
+            return {"type": "tool_use", "id": self.id, "name": self.name, "input": {}}
+        return {"type": "text", "text": ""}
+
+    def delta(self, piece):
+        if self.type == "thinking":
+            return {"type": "thinking_delta", "thinking": piece}
+        if self.type == "tool_use":
+            return {"type": "input_json_delta", "partial_json": piece}
+        return {"type": "text_delta", "text": piece}
+
+
+@dataclasses.dataclass
+class AnthropicMessage:
+    """One planned Anthropic answer (max_tokens has already cut it)."""
+    id: str
+    model: str
+    blocks: list
+    stop_reason: str
+    stop_sequence: str
+    usage: dict          # input_tokens and the cache fields, without output_tokens
+    output_tokens: int
+    directives: Directives
+
+    def full_usage(self):
+        return {**self.usage, "output_tokens": self.output_tokens}
+
+    def message_body(self):
+        return {
+            "id": self.id, "type": "message", "role": "assistant", "model": self.model,
+            "content": [block.body() for block in self.blocks],
+            "stop_reason": self.stop_reason, "stop_sequence": self.stop_sequence,
+            "usage": self.full_usage(),
+        }
+
+    def start_event(self):
+        # Like the real API, message_start reports 1 output token; the
+        # final count comes with message_delta.
+        return {"type": "message_start", "message": {
+            "id": self.id, "type": "message", "role": "assistant", "model": self.model,
+            "content": [], "stop_reason": None, "stop_sequence": None,
+            "usage": {**self.usage, "output_tokens": 1}}}
+
+    def delta_event(self):
+        return {"type": "message_delta",
+                "delta": {"stop_reason": self.stop_reason, "stop_sequence": self.stop_sequence},
+                "usage": {"output_tokens": self.output_tokens}}
+
+    def stream_steps(self):
+        """(steps, tail): each step is the list of (event, data) sent for one
+        token; tail holds the events left after the last token (blocks
+        without tokens).  A block's start goes with its first token, its
+        stop (and a thinking block's signature_delta) right after its
+        last; a tool_use block's first token also carries the empty
+        partial_json delta; a redacted_thinking block costs no token and
+        goes with the next step."""
+        steps, pending = [], []
+
+        def with_next(event):
+            pending.append(event)
+
+        def right_after(event):
+            (pending if pending or not steps else steps[-1]).append(event)
+
+        for index, block in enumerate(self.blocks):
+            with_next(("content_block_start", {"type": "content_block_start", "index": index,
+                                               "content_block": block.start()}))
+            for number, piece in enumerate(block.pieces):
+                events = []
+                if block.type == "tool_use" and number == 0:
+                    events.append(("content_block_delta", {
+                        "type": "content_block_delta", "index": index,
+                        "delta": {"type": "input_json_delta", "partial_json": ""}}))
+                events.append(("content_block_delta", {"type": "content_block_delta",
+                                                       "index": index,
+                                                       "delta": block.delta(piece)}))
+                steps.append(pending + events)
+                pending = []
+            if block.type == "thinking":
+                right_after(("content_block_delta", {
+                    "type": "content_block_delta", "index": index,
+                    "delta": {"type": "signature_delta", "signature": block.signature}}))
+            right_after(("content_block_stop", {"type": "content_block_stop", "index": index}))
+        return steps, pending
+
+
+def plan_message(state, body, model, directives):
+    """Decide the Anthropic answer: optional redacted_thinking and thinking
+    blocks, then a tool call (tools given, last message a user text turn) >
+    refusal=1 > the plain reply (text=, a tool result, or the echo)."""
+    messages = body["messages"]
+    number = next(state.next_completion_id)
+    user_text = anthropic_last_user_text(messages)
+
+    thinking_tokens = directives.reasoning
+    thinking = body.get("thinking")
+    if thinking_tokens is None and isinstance(thinking, dict) and thinking.get("type") == "enabled":
+        thinking_tokens = directives.tokens
+    reasoning = []
+    if thinking_tokens:
+        reasoning = padded_tokens("Thinking about: " + user_text, thinking_tokens)
+
+    stop_sequence = None
+    calls = []
+    tool_name = anthropic_tool_to_call(body, directives, messages)
+    if tool_name is not None:
+        kind, stop_reason = "tool_use", "tool_use"
+        for index in range(directives.parallel):
+            call_id = "toolu_fake_%d" % number
+            query = user_text
+            if directives.parallel > 1:
+                call_id += "_%d" % index
+                if index:
+                    query += " (%d)" % (index + 1)
+            calls.append(ContentBlock("tool_use", [], id=call_id, name=tool_name,
+                                      arguments=compact_json({"query": query})))
+        pieces = [(index, fragment) for index, call in enumerate(calls)
+                  for fragment in fragments(call.arguments)]
+    elif directives.refusal:
+        kind, stop_reason = "text", "refusal"
+        pieces = TOKEN_RE.findall(REFUSAL_TEXT)
+    else:
+        kind, stop_reason = "text", "end_turn"
+        if directives.text is not None:
+            pieces = exact_tokens(directives.text)
+        elif is_tool_result_turn(messages[-1]):
+            pieces = exact_tokens("Tool result: " + tool_results_text(messages[-1]))
+        else:
+            pieces = padded_tokens("Echo: " + user_text, directives.tokens)
+        pieces, stop_sequence = apply_stop_sequences(pieces, body.get("stop_sequences") or [])
+        if stop_sequence is not None:
+            stop_reason = "stop_sequence"
+
+    planned = len(pieces)
+    limit = body["max_tokens"]
+    cut = limit < len(reasoning) + len(pieces)
+    if cut:
+        reasoning = reasoning[:limit]
+        pieces = pieces[:limit - len(reasoning)]
+        stop_reason, stop_sequence = "max_tokens", None
+
+    blocks = []
+    if directives.redacted:
+        blocks.append(ContentBlock("redacted_thinking", [], data="redacted_fake_%d" % number))
+    if reasoning:
+        blocks.append(ContentBlock("thinking", reasoning, signature="sig_fake_%d" % number))
+    if kind == "tool_use":
+        for index, fragment in pieces:
+            calls[index].pieces.append(fragment)
+        blocks += [call for call in calls if call.pieces]
+    elif pieces or (planned == 0 and not cut):
+        blocks.append(ContentBlock("text", pieces))
+
+    prompt_tokens = anthropic_prompt_tokens(body)
+    cache_read = directives.cached or 0
+    cache_write = directives.cache_write or 0
+    usage = {"input_tokens": max(0, prompt_tokens - cache_read - cache_write),
+             "cache_creation_input_tokens": cache_write,
+             "cache_read_input_tokens": cache_read}
+    return AnthropicMessage(
+        id="msg_fake_%d" % number, model=model, blocks=blocks, stop_reason=stop_reason,
+        stop_sequence=stop_sequence, usage=usage,
+        output_tokens=len(reasoning) + len(pieces), directives=directives)
+
+
+async def handle_messages(conn, req, state):
+    config = state.config
+    if config.api_key is not None and req.headers.get("x-api-key") != config.api_key:
+        # Never echo the key (or what was sent) back.
+        return await send_anthropic_error(conn, req, 401, "authentication_error",
+                                          "invalid x-api-key")
+    if not req.headers.get("anthropic-version"):
+        return await send_anthropic_error(conn, req, 400, "invalid_request_error",
+                                          "anthropic-version: header is required")
+    try:
+        body = json.loads(req.body)
+    except ValueError:
+        return await send_anthropic_error(conn, req, 400, "invalid_request_error",
+                                          "There was an error parsing the body of your "
+                                          "request: it is not valid JSON.")
+    problem = check_anthropic_request(body)
+    if problem is not None:
+        return await send_anthropic_error(conn, req, 400, "invalid_request_error", problem)
+    model = body["model"]
+    model_name, _, query = model.partition("?")
+    try:
+        directives = parse_directives(query, config)
+    except ValueError as exc:
+        return await send_anthropic_error(conn, req, 400, "invalid_request_error", str(exc))
+    apply_fail_first(state, model, directives)
+
+    # delay_ms: nothing at all is sent until it has passed.
+    await conn.sleep_ms(directives.delay_ms)
+    extra_headers = []
+    if directives.retry_after is not None:
+        extra_headers.append(("retry-after", directives.retry_after))
+
+    if directives.status >= 300:
+        error = anthropic_simulated_error(directives.status, model_name, directives.code)
+        return await send_json(conn, req, directives.status, error, extra_headers)
+
+    message = plan_message(state, body, model_name, directives)
+    if body.get("stream"):
+        return await stream_message(conn, req, state, message, extra_headers)
+    return await send_message(conn, req, message, extra_headers)
+
+
+async def send_message(conn, req, message, extra_headers):
+    """Non-streaming answer; takes first_token_ms + pace_ms * tokens."""
+    directives = message.directives
+    if directives.fault == "drop":
+        conn.close()
+        return False
+    if directives.fault == "malformed":
+        return await send_body(conn, req, directives.status,
+                               '{"id": "x", "type": "message", "content": [',
+                               "application/json", extra_headers)
+    await conn.sleep_ms(directives.first_token_ms
+                        + directives.pace_ms * message.output_tokens)
+    return await send_json(conn, req, directives.status, message.message_body(), extra_headers)
+
+
+class AnthropicSseWriter(SseWriter):
+    """SSE with `event:` lines.  comments=1 puts a ping event between every
+    two events (instead of SSE comments)."""
+
+    def __init__(self, conn, directives, chunked):
+        super().__init__(conn, directives, chunked)
+        self.last_event = None
+
+    async def event(self, name, data):
+        if not isinstance(data, str):
+            data = to_json(data)
+        text = ""
+        if self.comments and name != "ping" and self.last_event not in (None, "ping"):
+            text += "event: ping" + self.newline + "data: " + to_json({"type": "ping"}) \
+                + self.newline * 2
+        text += "event: " + name + self.newline + "data: " + data + self.newline * 2
+        self.last_event = name
+        await self._write(text.encode("utf-8"))
+
+
+async def stream_message(conn, req, state, message, extra_headers):
+    """Streaming Anthropic answer.
+
+    Timeline: headers, message_start and a ping at once; first_token_ms;
+    the first step (see AnthropicMessage.stream_steps); pause_after_first_ms;
+    each further step after pace_ms; after another pace_ms the events left
+    over, message_delta and message_stop; end of the chunked body."""
+    directives = message.directives
+    chunked = req.version == "HTTP/1.1"  # HTTP/1.0 has no chunked encoding
+    keep_alive = req.keep_alive and chunked
+    headers = [("Content-Type", "text/event-stream; charset=utf-8"),
+               ("Cache-Control", "no-cache")]
+    if chunked:
+        headers.append(("Transfer-Encoding", "chunked"))
+    await conn.write(response_head(directives.status, headers + extra_headers, keep_alive))
+
+    state.open_streams += 1
+    try:
+        sse = AnthropicSseWriter(conn, directives, chunked)
+        await sse.event("message_start", message.start_event())
+        await sse.event("ping", {"type": "ping"})
+        await conn.sleep_ms(directives.first_token_ms)
+        steps, tail = message.stream_steps()
+        for index, step in enumerate(steps):
+            if index > 0:
+                await conn.sleep_ms(directives.pace_ms)
+            for name, data in step:
+                await sse.event(name, data)
+            if index == 0:
+                ended = await anthropic_after_first_step(conn, sse, directives)
+                if ended is not None:
+                    return ended and keep_alive
+        if not steps:  # faults then strike after message_start
+            ended = await anthropic_after_first_step(conn, sse, directives)
+            if ended is not None:
+                return ended and keep_alive
+
+        await conn.sleep_ms(directives.pace_ms)
+        for name, data in tail:
+            await sse.event(name, data)
+        await sse.event("message_delta", message.delta_event())
+        if directives.fault != "nodone":
+            await sse.event("message_stop", {"type": "message_stop"})
+        await sse.end()
+        return keep_alive
+    finally:
+        state.open_streams -= 1
+
+
+async def anthropic_after_first_step(conn, sse, directives):
+    """Stream faults that strike after the first step; see after_first_token."""
+    fault = directives.fault
+    if fault == "drop":
+        conn.close()  # no message_delta, no message_stop, no terminating chunk
+        return False
+    if fault == "error_event":
+        await sse.event("error", anthropic_error_body("overloaded_error", "Overloaded"))
+        await sse.end()
+        return True
+    if fault == "malformed":  # then carry on normally
+        await sse.event("content_block_delta",
+                        '{"type": "content_block_delta", "index": 0, "delta": [')
+    await conn.sleep_ms(directives.pause_after_first_ms)
+    return None
+
+
+# ---------------------------------------------------------------------------
 # Other endpoints and routing
 # ---------------------------------------------------------------------------
 
@@ -1022,7 +1705,9 @@ async def route(conn, req, state):
     """Answer one request; returns whether the connection may be reused."""
     method, path = req.method, req.path
     if path in CHAT_PATHS and method == "POST":
-        return await handle_chat(conn, req, state)
+        return await handle_model_request(conn, req, state, anthropic=False)
+    if path in MESSAGES_PATHS and method == "POST":
+        return await handle_model_request(conn, req, state, anthropic=True)
     if path in MODELS_PATHS and method == "GET":
         if not is_authorized(req, state.config):
             return await reject_unauthorized(conn, req)
@@ -1035,9 +1720,24 @@ async def route(conn, req, state):
     if path == "/_requests" and method == "DELETE":
         cleared = len(state.recorded)
         state.recorded.clear()
+        state.fail_first_seen.clear()
         return await send_json(conn, req, 200, {"cleared": cleared})
     if path == "/_stats" and method == "GET":
         return await send_json(conn, req, 200, state.stats())
+    if path == "/_stats" and method == "DELETE":
+        state.reset_stats()
+        return await send_json(conn, req, 200, state.stats())
+    if path == "/_fault" and method == "GET":
+        return await send_json(conn, req, 200, {"fault": state.instance_fault})
+    if path == "/_fault" and method == "PUT":
+        try:
+            state.instance_fault = parse_instance_fault(req.body)
+        except ValueError as exc:
+            return await send_error(conn, req, 400, str(exc), code="invalid_fakellm_fault")
+        return await send_json(conn, req, 200, {"fault": state.instance_fault})
+    if path == "/_fault" and method == "DELETE":
+        state.instance_fault = None
+        return await send_json(conn, req, 200, {"fault": None})
     if path == "/healthz" and method == "GET":
         return await send_body(conn, req, 200, "ok", "text/plain; charset=utf-8")
     return await send_error(conn, req, 404,
@@ -1045,10 +1745,48 @@ async def route(conn, req, state):
                             % (method, path), code="unknown_url")
 
 
+def parse_instance_fault(body):
+    """The JSON body of PUT /_fault: {"status": N} with optional
+    "retry_after" and "code", or {"fault": "drop"}; ValueError if bad."""
+    try:
+        fault = json.loads(body)
+    except ValueError:
+        raise ValueError("PUT /_fault needs a JSON object body") from None
+    if not isinstance(fault, dict):
+        raise ValueError("PUT /_fault needs a JSON object body")
+    unknown = sorted(set(fault) - {"status", "retry_after", "code", "fault"})
+    if unknown:
+        raise ValueError("unknown /_fault field(s): %s" % ", ".join(unknown))
+    if ("status" in fault) == ("fault" in fault):
+        raise ValueError('/_fault needs exactly one of "status" and "fault"')
+    if "fault" in fault:
+        if fault["fault"] != "drop" or len(fault) != 1:
+            raise ValueError('/_fault "fault" must be "drop", on its own')
+        return {"fault": "drop"}
+    status = fault["status"]
+    if not isinstance(status, int) or isinstance(status, bool) or not 300 <= status <= 599:
+        raise ValueError('/_fault "status" must be an integer in [300, 599]')
+    result = {"status": status}
+    retry_after = fault.get("retry_after")
+    if retry_after is not None:
+        if isinstance(retry_after, int) and not isinstance(retry_after, bool) and retry_after >= 0:
+            retry_after = str(retry_after)
+        if not isinstance(retry_after, str) or not retry_after or \
+                "\r" in retry_after or "\n" in retry_after:
+            raise ValueError('/_fault "retry_after" must be a non-negative integer or a string')
+        result["retry_after"] = retry_after
+    code = fault.get("code")
+    if code is not None:
+        if not isinstance(code, str) or "\r" in code or "\n" in code:
+            raise ValueError('/_fault "code" must be a one-line string')
+        result["code"] = code
+    return result
+
+
 async def serve_connection(reader, writer, state):
     task = asyncio.current_task()
     state.connection_tasks.add(task)
-    state.active_connections += 1
+    state.connection_opened()
     conn = Connection(reader, writer)
     try:
         while True:
@@ -1090,7 +1828,8 @@ def parse_args(argv):
                         help="default delay before the first token")
     parser.add_argument("--tokens", type=int, default=8, help="default reply length in tokens")
     parser.add_argument("--api_key", default=None,
-                        help="if set, require 'Authorization: Bearer KEY' on /v1/*")
+                        help="if set, require 'Authorization: Bearer KEY' on chat and "
+                             "models requests, and 'x-api-key: KEY' on messages requests")
     args = parser.parse_args(argv)
     host, colon, port = args.listen.rpartition(":")
     if not colon or not port.isdigit():

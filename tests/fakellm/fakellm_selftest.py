@@ -589,8 +589,10 @@ class FakeLLMTest(unittest.TestCase):
 
     def test_stats_fields_and_request_count(self):
         before = self.stats()
-        self.assertEqual(set(before), {"active_connections", "open_streams", "requests",
-                                       "closed_early", "last_disconnect_unix_ms"})
+        self.assertEqual(set(before), {"active_connections", "peak_connections",
+                                       "open_streams", "requests", "in_flight",
+                                       "peak_in_flight", "closed_early",
+                                       "last_disconnect_unix_ms"})
         self.assertGreaterEqual(before["active_connections"], 1)
         self.chat()
         self.chat(stream=True)
@@ -1011,6 +1013,812 @@ class FeaturesTest(unittest.TestCase):
 
 
 # ---------------------------------------------------------------------------
+# Anthropic Messages mode
+# ---------------------------------------------------------------------------
+
+ANTHROPIC_HEADERS = {"anthropic-version": "2023-06-01"}
+ANTHROPIC_TOOLS = [{"name": "search", "description": "Search the web",
+                    "input_schema": {"type": "object"}},
+                   {"name": "lookup", "input_schema": {"type": "object"}}]
+
+
+def messages_body(model="claude-test", content="hi there", stream=False, max_tokens=1000,
+                  **extra):
+    body = {"model": model, "max_tokens": max_tokens,
+            "messages": [{"role": "user", "content": content}]}
+    if stream:
+        body["stream"] = True
+    body.update(extra)
+    return body
+
+
+def sse_events(response):
+    """The (event name, parsed data) pairs of an Anthropic SSE body."""
+    events = []
+    for block in re.split(r"\r?\n\r?\n", response.body.decode("utf-8")):
+        if not block:
+            continue
+        fields = dict(line.split(": ", 1) for line in re.split(r"\r?\n", block))
+        events.append((fields["event"], json.loads(fields["data"])))
+    return events
+
+
+def assemble_events(events):
+    """Rebuild the message from stream events the way Anthropic's SDKs do."""
+    message, blocks, partial_json = None, {}, {}
+    for name, data in events:
+        if name == "message_start":
+            message = dict(data["message"])
+        elif name == "content_block_start":
+            blocks[data["index"]] = dict(data["content_block"])
+            partial_json[data["index"]] = ""
+        elif name == "content_block_delta":
+            block, delta = blocks[data["index"]], data["delta"]
+            if delta["type"] == "text_delta":
+                block["text"] += delta["text"]
+            elif delta["type"] == "thinking_delta":
+                block["thinking"] += delta["thinking"]
+            elif delta["type"] == "signature_delta":
+                block["signature"] = delta["signature"]
+            elif delta["type"] == "input_json_delta":
+                partial_json[data["index"]] += delta["partial_json"]
+        elif name == "content_block_stop":
+            block = blocks[data["index"]]
+            if block["type"] == "tool_use":
+                try:
+                    block["input"] = json.loads(partial_json[data["index"]])
+                except ValueError:
+                    block["input"] = {}
+        elif name == "message_delta":
+            message.update(data["delta"])
+            message["usage"] = {**message["usage"], **data["usage"]}
+    message["content"] = [blocks[index] for index in sorted(blocks)]
+    return message
+
+
+def without_fake_numbers(obj):
+    """Ids and signatures carry the message number, which differs per request."""
+    return json.loads(re.sub(r"(msg|toolu|sig|redacted)_fake_\d+", r"\1_fake_N",
+                             json.dumps(obj)))
+
+
+class AnthropicTest(unittest.TestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        cls.proc, cls.port = start_fakellm()
+
+    @classmethod
+    def tearDownClass(cls):
+        stop_fakellm(cls.proc)
+
+    def request(self, method, path, body=None, headers=None):
+        client = RawClient(self.port)
+        try:
+            return client.request(method, path, body, headers)
+        finally:
+            client.close()
+
+    def post(self, body, headers=ANTHROPIC_HEADERS, path="/v1/messages"):
+        return self.request("POST", path, body, headers)
+
+    def unary(self, **kwargs):
+        resp = self.post(messages_body(**kwargs))
+        self.assertEqual(resp.status, 200, resp.body)
+        self.assertEqual(resp.headers["content-type"], "application/json")
+        return resp.json()
+
+    def streamed(self, **kwargs):
+        """The events of a stream, checked for the overall shape."""
+        resp = self.post(messages_body(stream=True, **kwargs))
+        self.assertEqual(resp.status, 200, resp.body)
+        self.assertEqual(resp.headers["content-type"], "text/event-stream; charset=utf-8")
+        events = sse_events(resp)
+        names = [name for name, _ in events]
+        self.assertEqual(names[:2], ["message_start", "ping"])
+        self.assertEqual(names[-2:], ["message_delta", "message_stop"])
+        for name, data in events:
+            self.assertEqual(data["type"], name)
+        # Blocks open and close in order, one at a time.
+        open_index, next_index = None, 0
+        for name, data in events:
+            if name == "content_block_start":
+                self.assertIsNone(open_index)
+                self.assertEqual(data["index"], next_index)
+                open_index, next_index = data["index"], next_index + 1
+            elif name == "content_block_delta":
+                self.assertEqual(data["index"], open_index)
+            elif name == "content_block_stop":
+                self.assertEqual(data["index"], open_index)
+                open_index = None
+        self.assertIsNone(open_index)
+        return events
+
+    def assert_stream_matches_unary(self, **kwargs):
+        body = self.unary(**kwargs)
+        events = self.streamed(**kwargs)
+        self.assertEqual(without_fake_numbers(assemble_events(events)),
+                         without_fake_numbers(body))
+        return body, events
+
+    # -- plain answers ---------------------------------------------------------
+
+    def test_unary_shape(self):
+        for path in ("/v1/messages", "/messages"):
+            resp = self.post(messages_body(model="claude-test?tokens=5",
+                                           system="be brief"), path=path)
+            self.assertEqual(resp.status, 200)
+            body = resp.json()
+            self.assertRegex(body["id"], r"^msg_fake_\d+$")
+            self.assertEqual(body, {
+                "id": body["id"], "type": "message", "role": "assistant",
+                "model": "claude-test",
+                "content": [{"type": "text", "text": "Echo: hi there lorem ipsum"}],
+                "stop_reason": "end_turn", "stop_sequence": None,
+                "usage": {"input_tokens": 4, "output_tokens": 5,
+                          "cache_read_input_tokens": 0, "cache_creation_input_tokens": 0}})
+
+    def test_system_blocks_content_blocks_and_input_tokens(self):
+        body = {"model": "claude-test?tokens=4", "max_tokens": 50,
+                "system": [{"type": "text", "text": "you are"}, {"type": "text", "text": "nice"}],
+                "temperature": 0.5, "top_p": 0.9, "top_k": 5, "metadata": {"user_id": "u1"},
+                "messages": [
+                    {"role": "user", "content": "ignored earlier message"},
+                    {"role": "assistant", "content": [{"type": "text", "text": "ok"}]},
+                    {"role": "user", "content": [
+                        {"type": "text", "text": "foo"},
+                        {"type": "image", "source": {"type": "base64", "media_type": "image/png",
+                                                     "data": "xx"}},
+                        {"type": "document", "source": {"type": "text", "media_type": "text/plain",
+                                                        "data": "doc"}},
+                        {"type": "text", "text": "bar"}]}]}
+        result = self.post(body).json()
+        self.assertEqual(result["content"], [{"type": "text", "text": "Echo: foo bar lorem"}])
+        self.assertEqual(result["usage"]["input_tokens"], 3 + 3 + 1 + 2)
+
+    def test_cache_usage(self):
+        body, _ = self.assert_stream_matches_unary(
+            model="claude-test?cached=1&cache_write=2&tokens=2",
+            content="one two three four five")
+        self.assertEqual(body["usage"], {"input_tokens": 2, "cache_read_input_tokens": 1,
+                                         "cache_creation_input_tokens": 2, "output_tokens": 2})
+        # input_tokens never goes below 0.
+        usage = self.unary(model="claude-test?cached=50")["usage"]
+        self.assertEqual(usage["input_tokens"], 0)
+        self.assertEqual(usage["cache_read_input_tokens"], 50)
+
+    def test_text_directive_and_max_tokens(self):
+        body = self.unary(model="claude-test?text=h%C3%A9llo%20%E4%B8%96%E7%95%8C")
+        self.assertEqual(body["content"], [{"type": "text", "text": "h\u00e9llo \u4e16\u754c"}])
+        self.assertEqual(body["usage"]["output_tokens"], 2)
+        body, _ = self.assert_stream_matches_unary(max_tokens=3)
+        self.assertEqual(body["content"], [{"type": "text", "text": "Echo: hi there "}])
+        self.assertEqual(body["stop_reason"], "max_tokens")
+        self.assertEqual(body["usage"]["output_tokens"], 3)
+        # An empty reply is an empty text block.
+        body, events = self.assert_stream_matches_unary(model="claude-test?tokens=0")
+        self.assertEqual(body["content"], [{"type": "text", "text": ""}])
+        self.assertEqual([n for n, _ in events], [
+            "message_start", "ping", "content_block_start", "content_block_stop",
+            "message_delta", "message_stop"])
+
+    def test_stop_sequences(self):
+        body, events = self.assert_stream_matches_unary(stop_sequences=["zzz", "lorem", "hi"])
+        self.assertEqual(body["content"], [{"type": "text", "text": "Echo: "}])
+        self.assertEqual(body["stop_reason"], "stop_sequence")
+        self.assertEqual(body["stop_sequence"], "hi")
+        self.assertEqual(events[-2][1]["delta"], {"stop_reason": "stop_sequence",
+                                                  "stop_sequence": "hi"})
+        # Cut inside a token: the part before the stop sequence is sent.
+        body = self.unary(stop_sequences=["ere"])
+        self.assertEqual(body["content"][0]["text"], "Echo: hi th")
+        self.assertEqual(body["usage"]["output_tokens"], 3)
+        # max_tokens cuts first: no stop sequence.
+        body = self.unary(stop_sequences=["lorem"], max_tokens=2)
+        self.assertEqual((body["stop_reason"], body["stop_sequence"]), ("max_tokens", None))
+        body = self.unary(stop_sequences=["absent"])
+        self.assertEqual((body["stop_reason"], body["stop_sequence"]), ("end_turn", None))
+
+    # -- streaming -------------------------------------------------------------
+
+    def test_stream_exact_events(self):
+        resp = self.post(messages_body(model="claude-test?tokens=3", stream=True))
+        self.assertEqual(resp.headers["transfer-encoding"], "chunked")
+        self.assertTrue(resp.body.startswith(b"event: message_start\ndata: {"))
+        self.assertTrue(resp.body.endswith(
+            b'event: message_stop\ndata: {"type":"message_stop"}\n\n'))
+        events = sse_events(resp)
+        message_id = events[0][1]["message"]["id"]
+        self.assertRegex(message_id, r"^msg_fake_\d+$")
+
+        def delta(text):
+            return ("content_block_delta", {"type": "content_block_delta", "index": 0,
+                                            "delta": {"type": "text_delta", "text": text}})
+
+        self.assertEqual(events, [
+            ("message_start", {"type": "message_start", "message": {
+                "id": message_id, "type": "message", "role": "assistant",
+                "model": "claude-test", "content": [], "stop_reason": None,
+                "stop_sequence": None,
+                "usage": {"input_tokens": 2, "cache_creation_input_tokens": 0,
+                          "cache_read_input_tokens": 0, "output_tokens": 1}}}),
+            ("ping", {"type": "ping"}),
+            ("content_block_start", {"type": "content_block_start", "index": 0,
+                                     "content_block": {"type": "text", "text": ""}}),
+            delta("Echo: "), delta("hi "), delta("there"),
+            ("content_block_stop", {"type": "content_block_stop", "index": 0}),
+            ("message_delta", {"type": "message_delta",
+                               "delta": {"stop_reason": "end_turn", "stop_sequence": None},
+                               "usage": {"output_tokens": 3}}),
+            ("message_stop", {"type": "message_stop"}),
+        ])
+        self.assert_stream_matches_unary(model="claude-test?tokens=3")
+
+    def test_stream_chunk_crlf_comments(self):
+        model = "claude-test?chunk=1&text=h%C3%A9llo%20%F0%9F%98%80"
+        resp = self.post(messages_body(model=model, stream=True))
+        self.assertEqual({len(c) for c in resp.chunks}, {1})
+        self.assertEqual(assemble_events(sse_events(resp))["content"],
+                         [{"type": "text", "text": "h\u00e9llo \U0001F600"}])
+
+        resp = self.post(messages_body(model="claude-test?crlf=1&tokens=2", stream=True))
+        text = resp.body.decode()
+        self.assertNotRegex(text, r"[^\r]\n")
+        self.assertTrue(text.endswith('data: {"type":"message_stop"}\r\n\r\n'))
+        self.assertEqual(len(sse_events(resp)), 8)
+
+        resp = self.post(messages_body(model="claude-test?comments=1&tokens=2", stream=True))
+        names = [name for name, _ in sse_events(resp)]
+        plain = ["message_start", "content_block_start", "content_block_delta",
+                 "content_block_delta", "content_block_stop", "message_delta", "message_stop"]
+        # A ping between every two events.
+        self.assertEqual(names, [x for name in plain for x in (name, "ping")][:-1])
+        self.assertNotIn(b": keep-alive", resp.body)
+
+    def test_http10_stream(self):
+        client = RawClient(self.port)
+        payload = json.dumps(messages_body(stream=True, model="claude-test?tokens=2")).encode()
+        client.sock.sendall(b"POST /v1/messages HTTP/1.0\r\nanthropic-version: 2023-06-01\r\n"
+                            b"Content-Length: %d\r\n\r\n" % len(payload) + payload)
+        resp = client.read_response()  # no chunking: body runs to EOF
+        client.close()
+        self.assertNotIn("transfer-encoding", resp.headers)
+        self.assertEqual(assemble_events(sse_events(resp))["content"][0]["text"], "Echo: hi")
+
+    # -- tools -----------------------------------------------------------------
+
+    def test_tool_use(self):
+        body, events = self.assert_stream_matches_unary(tools=ANTHROPIC_TOOLS)
+        number = body["id"].rsplit("_", 1)[1]
+        self.assertEqual(body["content"], [{"type": "tool_use", "id": "toolu_fake_" + number,
+                                            "name": "search", "input": {"query": "hi there"}}])
+        self.assertEqual(body["stop_reason"], "tool_use")
+        # '{"query":"hi there"}' is 20 characters: 3 fragments of up to 8.
+        self.assertEqual(body["usage"]["output_tokens"], 3)
+
+        def json_delta(piece):
+            return ("content_block_delta", {"type": "content_block_delta", "index": 0,
+                                            "delta": {"type": "input_json_delta",
+                                                      "partial_json": piece}})
+
+        tool_id = events[2][1]["content_block"]["id"]
+        self.assertRegex(tool_id, r"^toolu_fake_\d+$")
+        self.assertEqual(events[2:], [
+            ("content_block_start", {"type": "content_block_start", "index": 0, "content_block": {
+                "type": "tool_use", "id": tool_id, "name": "search", "input": {}}}),
+            json_delta(""), json_delta('{"query"'), json_delta(':"hi the'), json_delta('re"}'),
+            ("content_block_stop", {"type": "content_block_stop", "index": 0}),
+            ("message_delta", {"type": "message_delta",
+                               "delta": {"stop_reason": "tool_use", "stop_sequence": None},
+                               "usage": {"output_tokens": 3}}),
+            ("message_stop", {"type": "message_stop"})])
+
+    def test_tool_choice_and_parallel(self):
+        def called(model="claude-test", **kwargs):
+            content = self.unary(model=model, tools=ANTHROPIC_TOOLS, **kwargs)["content"]
+            return [b["name"] for b in content if b["type"] == "tool_use"] or None
+
+        self.assertEqual(called(), ["search"])
+        self.assertEqual(called(tool_choice={"type": "auto"}), ["search"])
+        self.assertEqual(called(tool_choice={"type": "any"}), ["search"])
+        self.assertEqual(called(model="claude-test?tool=lookup"), ["lookup"])
+        self.assertEqual(called(model="claude-test?tool=search",
+                                tool_choice={"type": "tool", "name": "lookup"}), ["lookup"])
+        self.assertIsNone(called(tool_choice={"type": "none"}))
+        self.assertIsNone(called(messages=[{"role": "user", "content": "hi"},
+                                           {"role": "assistant", "content": "ok"}]))
+
+        body, events = self.assert_stream_matches_unary(model="claude-test?parallel=2",
+                                                        tools=ANTHROPIC_TOOLS)
+        number = body["id"].rsplit("_", 1)[1]
+        self.assertEqual(body["content"], [
+            {"type": "tool_use", "id": "toolu_fake_%s_0" % number, "name": "search",
+             "input": {"query": "hi there"}},
+            {"type": "tool_use", "id": "toolu_fake_%s_1" % number, "name": "search",
+             "input": {"query": "hi there (2)"}}])
+        self.assertEqual(body["usage"]["output_tokens"], 3 + 3)
+        empty = [data["index"] for name, data in events if name == "content_block_delta"
+                 and data["delta"].get("partial_json") == ""]
+        self.assertEqual(empty, [0, 1])  # each block's first partial_json is ""
+
+        # max_tokens cuts the second call: its input is {}.
+        body, _ = self.assert_stream_matches_unary(model="claude-test?parallel=2",
+                                                   tools=ANTHROPIC_TOOLS, max_tokens=4)
+        self.assertEqual([b["input"] for b in body["content"]], [{"query": "hi there"}, {}])
+        self.assertEqual(body["stop_reason"], "max_tokens")
+
+    def test_tool_result(self):
+        messages = [
+            {"role": "user", "content": "weather?"},
+            {"role": "assistant", "content": [
+                {"type": "text", "text": "Let me look."},
+                {"type": "tool_use", "id": "toolu_1", "name": "search", "input": {"q": "w"}}]},
+            {"role": "user", "content": [
+                {"type": "tool_result", "tool_use_id": "toolu_1", "content": "sunny 21C"}]}]
+        body, events = self.assert_stream_matches_unary(messages=messages, tools=ANTHROPIC_TOOLS,
+                                                        model="claude-test?reasoning=2")
+        self.assertEqual(body["content"][1:], [{"type": "text", "text": "Tool result: sunny 21C"}])
+        self.assertEqual(body["content"][0]["thinking"], "Thinking about:")  # skips tool results
+        self.assertEqual(body["stop_reason"], "end_turn")
+        self.assertEqual(body["usage"]["output_tokens"], 2 + 4)
+        self.assertEqual(body["usage"]["input_tokens"], 1 + 3 + 2)
+        messages[-1]["content"] = [
+            {"type": "tool_result", "tool_use_id": "toolu_1",
+             "content": [{"type": "text", "text": "part one"}]},
+            {"type": "tool_result", "tool_use_id": "toolu_2", "is_error": True,
+             "content": [{"type": "text", "text": "part two"}]}]
+        body = self.unary(messages=messages)
+        self.assertEqual(body["content"], [{"type": "text",
+                                            "text": "Tool result: part one part two"}])
+
+    # -- thinking, redacted thinking, refusal ------------------------------------
+
+    def test_thinking_and_signature(self):
+        body, events = self.assert_stream_matches_unary(model="claude-test?reasoning=3&tokens=2")
+        number = body["id"].rsplit("_", 1)[1]
+        self.assertEqual(body["content"], [
+            {"type": "thinking", "thinking": "Thinking about: hi", "signature": "sig_fake_" + number},
+            {"type": "text", "text": "Echo: hi"}])
+        self.assertEqual(body["usage"]["output_tokens"], 5)
+
+        def delta(index, kind, key, value):
+            return ("content_block_delta", {"type": "content_block_delta", "index": index,
+                                            "delta": {"type": kind, key: value}})
+
+        signature = "sig_fake_" + events[0][1]["message"]["id"].rsplit("_", 1)[1]
+        self.assertEqual(events[2:-2], [
+            ("content_block_start", {"type": "content_block_start", "index": 0, "content_block": {
+                "type": "thinking", "thinking": "", "signature": ""}}),
+            delta(0, "thinking_delta", "thinking", "Thinking "),
+            delta(0, "thinking_delta", "thinking", "about: "),
+            delta(0, "thinking_delta", "thinking", "hi"),
+            delta(0, "signature_delta", "signature", signature),
+            ("content_block_stop", {"type": "content_block_stop", "index": 0}),
+            ("content_block_start", {"type": "content_block_start", "index": 1,
+                                     "content_block": {"type": "text", "text": ""}}),
+            delta(1, "text_delta", "text", "Echo: "),
+            delta(1, "text_delta", "text", "hi"),
+            ("content_block_stop", {"type": "content_block_stop", "index": 1})])
+
+        # The request's thinking switch gives `tokens` thinking tokens.
+        body = self.unary(model="claude-test?tokens=2", max_tokens=2000,
+                          thinking={"type": "enabled", "budget_tokens": 1024})
+        self.assertEqual([b["type"] for b in body["content"]], ["thinking", "text"])
+        self.assertEqual(body["content"][0]["thinking"], "Thinking about:")
+        body = self.unary(model="claude-test?tokens=2", thinking={"type": "disabled"})
+        self.assertEqual([b["type"] for b in body["content"]], ["text"])
+
+        # max_tokens covers thinking and text together.
+        body, _ = self.assert_stream_matches_unary(model="claude-test?reasoning=3", max_tokens=2)
+        self.assertEqual([b["type"] for b in body["content"]], ["thinking"])
+        self.assertEqual(body["content"][0]["thinking"], "Thinking about: ")
+        self.assertEqual(body["stop_reason"], "max_tokens")
+
+    def test_thinking_round_trip_is_recorded(self):
+        first = self.unary(model="claude-test?reasoning=2&redacted=1", tools=ANTHROPIC_TOOLS)
+        tool_use = first["content"][-1]
+        follow_up = messages_body(model="claude-test?reasoning=2&redacted=1",
+                                  tools=ANTHROPIC_TOOLS, messages=[
+                                      {"role": "user", "content": "hi there"},
+                                      {"role": "assistant", "content": first["content"]},
+                                      {"role": "user", "content": [{
+                                          "type": "tool_result", "tool_use_id": tool_use["id"],
+                                          "content": "found"}]}])
+        resp = self.post(follow_up)
+        self.assertEqual(resp.status, 200, resp.body)
+        self.assertEqual(resp.json()["content"][-1], {"type": "text", "text": "Tool result: found"})
+        log = self.request("GET", "/_requests").json()
+        self.assertEqual(log[-1]["path"], "/v1/messages")
+        self.assertEqual(log[-1]["headers"]["anthropic-version"], "2023-06-01")
+        sent_back = log[-1]["body"]["messages"][1]["content"]
+        self.assertEqual([b["type"] for b in sent_back],
+                         ["redacted_thinking", "thinking", "tool_use"])
+        self.assertEqual(sent_back[1]["signature"], first["content"][1]["signature"])
+        self.assertEqual(sent_back[0]["data"], first["content"][0]["data"])
+
+        # A thinking block without its signature is refused, as by the real API.
+        del follow_up["messages"][1]["content"][1]["signature"]
+        resp = self.post(follow_up)
+        self.assertEqual(resp.status, 400)
+        self.assertEqual(resp.json()["error"]["message"],
+                         "messages.1.content.1.thinking.signature: Field required")
+
+    def test_redacted_thinking(self):
+        body, events = self.assert_stream_matches_unary(
+            model="claude-test?reasoning=1&redacted=1&tokens=1")
+        number = body["id"].rsplit("_", 1)[1]
+        self.assertEqual(body["content"], [
+            {"type": "redacted_thinking", "data": "redacted_fake_" + number},
+            {"type": "thinking", "thinking": "Thinking", "signature": "sig_fake_" + number},
+            {"type": "text", "text": "Echo:"}])
+        self.assertEqual(body["usage"]["output_tokens"], 2)  # redacted_thinking costs nothing
+        # The redacted block comes whole in its content_block_start, then
+        # the thinking block opens in the same step.
+        number = events[0][1]["message"]["id"].rsplit("_", 1)[1]
+        self.assertEqual(events[2:6], [
+            ("content_block_start", {"type": "content_block_start", "index": 0, "content_block": {
+                "type": "redacted_thinking", "data": "redacted_fake_" + number}}),
+            ("content_block_stop", {"type": "content_block_stop", "index": 0}),
+            ("content_block_start", {"type": "content_block_start", "index": 1, "content_block": {
+                "type": "thinking", "thinking": "", "signature": ""}}),
+            ("content_block_delta", {"type": "content_block_delta", "index": 1, "delta": {
+                "type": "thinking_delta", "thinking": "Thinking"}})])
+
+    def test_refusal(self):
+        body, events = self.assert_stream_matches_unary(model="claude-test?refusal=1")
+        self.assertEqual(body["content"], [{"type": "text", "text": "I can't help with that."}])
+        self.assertEqual(body["stop_reason"], "refusal")
+        self.assertEqual(body["usage"]["output_tokens"], 5)
+        self.assertEqual(events[-2][1]["delta"]["stop_reason"], "refusal")
+        # A tool call takes precedence.
+        body = self.unary(model="claude-test?refusal=1", tools=ANTHROPIC_TOOLS)
+        self.assertEqual(body["stop_reason"], "tool_use")
+
+    # -- errors ----------------------------------------------------------------
+
+    def test_status_errors(self):
+        expectations = {400: "invalid_request_error", 401: "authentication_error",
+                        402: "billing_error", 403: "permission_error", 404: "not_found_error",
+                        413: "request_too_large", 429: "rate_limit_error", 500: "api_error",
+                        504: "timeout_error", 529: "overloaded_error",
+                        418: "invalid_request_error", 503: "api_error"}
+        for status, error_type in expectations.items():
+            for stream in (False, True):
+                resp = self.post(messages_body(model="claude-test?status=%d" % status,
+                                               stream=stream))
+                self.assertEqual(resp.status, status)
+                self.assertEqual(resp.headers["content-type"], "application/json")
+                body = resp.json()
+                self.assertEqual(set(body), {"type", "error"})
+                self.assertEqual(body["type"], "error")
+                self.assertEqual(set(body["error"]), {"type", "message"})
+                self.assertEqual(body["error"]["type"], error_type, status)
+                self.assertNotIn("retry-after", resp.headers)
+        self.assertEqual(self.post(messages_body(model="claude-test?status=529")).json(),
+                         {"type": "error", "error": {"type": "overloaded_error",
+                                                     "message": "Overloaded"}})
+        self.assertEqual(self.post(messages_body(model="my-model?status=404")).json()[
+            "error"]["message"], "model: my-model")
+        resp = self.post(messages_body(model="claude-test?status=429&retry_after=7"))
+        self.assertEqual(resp.headers["retry-after"], "7")
+        resp = self.post(messages_body(model="claude-test?status=400&code=billing_error"))
+        self.assertEqual(resp.json()["error"]["type"], "billing_error")
+
+    def test_request_validation(self):
+        def error(body, headers=ANTHROPIC_HEADERS):
+            resp = self.post(body, headers=headers)
+            self.assertEqual(resp.status, 400, body)
+            self.assertEqual(resp.json()["type"], "error")
+            self.assertEqual(resp.json()["error"]["type"], "invalid_request_error")
+            return resp.json()["error"]["message"]
+
+        body = messages_body()
+        del body["max_tokens"]
+        self.assertEqual(self.post(body).json(), {"type": "error", "error": {
+            "type": "invalid_request_error", "message": "max_tokens: Field required"}})
+        self.assertEqual(error(messages_body(), headers={}),
+                         "anthropic-version: header is required")
+        error(b"{not json")
+        self.assertEqual(error({"model": "claude-test", "max_tokens": 5}),
+                         "messages: Field required")
+        self.assertEqual(error(messages_body(max_tokens=0)),
+                         "max_tokens: Input should be greater than or equal to 1")
+        self.assertIn("messages.0.role", error(messages_body(messages=[
+            {"role": "system", "content": "x"}, {"role": "user", "content": "hi"}])))
+        self.assertIn("'image_url'", error(messages_body(content=[
+            {"type": "image_url", "image_url": {"url": "data:,"}}])))
+        self.assertEqual(error(messages_body(n=2)), "n: Extra inputs are not permitted")
+        self.assertEqual(error(messages_body(tools=[{"type": "function", "function": {
+            "name": "search"}}])), "tools.0.name: Field required")
+        error(messages_body(tool_choice="auto"))
+        error(messages_body(tool_choice={"type": "tool"}))
+        error(messages_body(thinking={"type": "enabled", "budget_tokens": 100}))
+        self.assertEqual(error(messages_body(max_tokens=1024, thinking={
+            "type": "enabled", "budget_tokens": 1024})),
+            "`max_tokens` must be greater than `thinking.budget_tokens`.")
+        error(messages_body(stop_sequences="lorem"))
+        self.assertIn("no_such_directive", error(messages_body(
+            model="claude-test?no_such_directive=1")))
+        error(messages_body(model="claude-test?fault=nonsense"))
+
+    # -- faults ----------------------------------------------------------------
+
+    def test_fault_malformed(self):
+        resp = self.post(messages_body(model="claude-test?fault=malformed"))
+        self.assertEqual(resp.status, 200)
+        self.assertEqual(resp.headers["content-type"], "application/json")
+        with self.assertRaises(ValueError):
+            resp.json()
+        resp = self.post(messages_body(model="claude-test?fault=malformed&tokens=3", stream=True))
+        blocks = resp.body.decode().split("\n\n")
+        self.assertIn('"text":"Echo: "', blocks[3])
+        self.assertTrue(blocks[4].startswith("event: content_block_delta\ndata: "))
+        with self.assertRaises(ValueError):
+            json.loads(blocks[4].split("data: ", 1)[1])
+        self.assertTrue(resp.body.endswith(b'data: {"type":"message_stop"}\n\n'))
+
+    def test_fault_drop(self):
+        client = RawClient(self.port)
+        client.send_request("POST", "/v1/messages", messages_body(model="claude-test?fault=drop"),
+                            ANTHROPIC_HEADERS)
+        self.assertEqual(client.read_to_eof(), b"")
+        client.close()
+
+        client = RawClient(self.port)
+        client.send_request("POST", "/v1/messages",
+                            messages_body(model="claude-test?fault=drop", stream=True),
+                            ANTHROPIC_HEADERS)
+        status, _ = client.read_head()
+        self.assertEqual(status, 200)
+        rest = client.read_to_eof()
+        client.close()
+        self.assertIn(b'"text":"Echo: "', rest)   # the first delta came
+        self.assertEqual(rest.count(b"event: content_block_delta"), 1)
+        self.assertNotIn(b"message_delta", rest)
+        self.assertNotIn(b"message_stop", rest)
+        self.assertFalse(rest.endswith(b"0\r\n\r\n"))
+
+    def test_fault_nodone_and_error_event_keep_alive(self):
+        client = RawClient(self.port)
+        try:
+            resp = client.request("POST", "/v1/messages",
+                                  messages_body(model="claude-test?fault=nodone", stream=True),
+                                  ANTHROPIC_HEADERS)
+            names = [name for name, _ in sse_events(resp)]
+            self.assertEqual(names[-1], "message_delta")
+            self.assertNotIn("message_stop", names)
+
+            resp = client.request("POST", "/v1/messages",
+                                  messages_body(model="claude-test?fault=error_event",
+                                                stream=True), ANTHROPIC_HEADERS)
+            events = sse_events(resp)
+            self.assertEqual([name for name, _ in events], [
+                "message_start", "ping", "content_block_start", "content_block_delta", "error"])
+            self.assertEqual(events[-1][1], {"type": "error", "error": {
+                "type": "overloaded_error", "message": "Overloaded"}})
+            self.assertTrue(resp.body.endswith(
+                b'event: error\ndata: {"type":"error","error":{"type":"overloaded_error",'
+                b'"message":"Overloaded"}}\n\n'))
+
+            # Tool use: faults strike after the first step, which carries the
+            # empty partial_json and the first piece.
+            resp = client.request("POST", "/v1/messages",
+                                  messages_body(model="claude-test?fault=error_event",
+                                                stream=True, tools=ANTHROPIC_TOOLS),
+                                  ANTHROPIC_HEADERS)
+            pieces = [data["delta"]["partial_json"] for name, data in sse_events(resp)
+                      if name == "content_block_delta"]
+            self.assertEqual(pieces, ["", '{"query"'])
+
+            self.assertEqual(client.request("GET", "/healthz").body, b"ok")
+        finally:
+            client.close()
+
+    def test_pacing(self):
+        start = time.monotonic()
+        resp = self.post(messages_body(model="claude-test?delay_ms=150&status=529"))
+        self.assertGreaterEqual(time.monotonic() - start, 0.13)
+        self.assertEqual(resp.status, 529)
+
+        start = time.monotonic()
+        self.post(messages_body(model="claude-test?first_token_ms=50&pace_ms=50&tokens=2"))
+        self.assertGreaterEqual(time.monotonic() - start, 0.13)  # 50 + 2 * 50
+
+        client = RawClient(self.port)
+        try:
+            start = time.monotonic()
+            client.send_request("POST", "/v1/messages", messages_body(
+                model="claude-test?first_token_ms=150&pace_ms=50&tokens=2"
+                      "&pause_after_first_ms=100", stream=True), ANTHROPIC_HEADERS)
+            client.read_head()
+            self.assertIn(b"message_start", client.read_chunk())
+            self.assertIn(b"ping", client.read_chunk())
+            self.assertIn(b"content_block_start", client.read_chunk())
+            self.assertGreaterEqual(time.monotonic() - start, 0.13)  # first_token_ms
+            self.assertIn(b"text_delta", client.read_chunk())
+            first = time.monotonic()
+            self.assertIn(b"text_delta", client.read_chunk())
+            self.assertGreaterEqual(time.monotonic() - first, 0.13)  # pause + pace
+            while client.read_chunk() is not None:
+                pass
+        finally:
+            client.close()
+
+
+# ---------------------------------------------------------------------------
+# Stateful faults and concurrency stats (a server of their own, because these
+# change the whole instance; each test leaves it healthy)
+# ---------------------------------------------------------------------------
+
+class StatefulTest(unittest.TestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        cls.proc, cls.port = start_fakellm()
+
+    @classmethod
+    def tearDownClass(cls):
+        stop_fakellm(cls.proc)
+
+    def request(self, method, path, body=None, headers=None):
+        client = RawClient(self.port)
+        try:
+            return client.request(method, path, body, headers)
+        finally:
+            client.close()
+
+    def chat(self, model, **extra):
+        return self.request("POST", "/v1/chat/completions", chat_body(model=model, **extra))
+
+    def messages(self, model, **extra):
+        return self.request("POST", "/v1/messages", messages_body(model=model, **extra),
+                            ANTHROPIC_HEADERS)
+
+    def stats(self):
+        return self.request("GET", "/_stats").json()
+
+    def wait_for_stats(self, predicate, timeout=10):
+        deadline = time.monotonic() + timeout
+        while True:
+            stats = self.stats()
+            if predicate(stats) or time.monotonic() > deadline:
+                return stats
+            time.sleep(0.02)
+
+    def test_fail_first(self):
+        model = "fake-model?status=429&retry_after=1&fail_first=1"
+        resp = self.chat(model)
+        self.assertEqual(resp.status, 429)
+        self.assertEqual(resp.headers["retry-after"], "1")
+        for _ in range(2):
+            resp = self.chat(model, stream=True)
+            self.assertEqual(resp.status, 200)
+            self.assertNotIn("retry-after", resp.headers)
+            self.assertEqual(resp.sse_data()[-1], "[DONE]")
+        # Another model string has its own counter; fail_first=0 never fails.
+        self.assertEqual(self.chat(model + "&tokens=2").status, 429)
+        self.assertEqual(self.chat("fake-model?status=500&fail_first=0").status, 200)
+
+        # Anthropic mode, two failures, then success.
+        model = "claude-test?status=529&fail_first=2"
+        self.assertEqual([self.messages(model).status for _ in range(3)], [529, 529, 200])
+        self.assertEqual(self.messages(model).json()["stop_reason"], "end_turn")
+
+        # fault=drop: the first request is dropped, the second streams.
+        model = "claude-test?fault=drop&fail_first=1"
+        client = RawClient(self.port)
+        client.send_request("POST", "/v1/messages", messages_body(model=model, stream=True),
+                            ANTHROPIC_HEADERS)
+        client.read_head()
+        self.assertNotIn(b"message_stop", client.read_to_eof())
+        client.close()
+        resp = self.messages(model, stream=True)
+        self.assertEqual(sse_events(resp)[-1][0], "message_stop")
+
+        # DELETE /_requests resets the counters.
+        self.assertEqual(self.request("DELETE", "/_requests").status, 200)
+        self.assertEqual(self.chat("fake-model?status=429&retry_after=1&fail_first=1").status, 429)
+        self.assertEqual(self.messages("claude-test?status=529&fail_first=2").status, 529)
+
+    def test_instance_fault(self):
+        self.addCleanup(self.request, "DELETE", "/_fault")
+        self.request("DELETE", "/_requests")
+        self.assertEqual(self.request("GET", "/_fault").json(), {"fault": None})
+        resp = self.request("PUT", "/_fault", {"status": 503, "retry_after": 3})
+        self.assertEqual(resp.status, 200)
+        self.assertEqual(resp.json(), {"fault": {"status": 503, "retry_after": "3"}})
+        self.assertEqual(self.request("GET", "/_fault").json(),
+                         {"fault": {"status": 503, "retry_after": "3"}})
+        before = self.stats()["requests"]
+
+        resp = self.chat("fake-model", stream=True)
+        self.assertEqual(resp.status, 503)
+        self.assertEqual(resp.headers["retry-after"], "3")
+        self.assertEqual(resp.json()["error"]["code"], "overloaded")
+        resp = self.messages("claude-test?tokens=2")
+        self.assertEqual(resp.status, 503)
+        self.assertEqual(resp.headers["retry-after"], "3")
+        self.assertEqual(resp.json()["type"], "error")
+        self.assertEqual(resp.json()["error"]["type"], "api_error")
+        # Even a request fakellm would otherwise reject fails that way.
+        self.assertEqual(self.chat("fake-model?no_such_directive=1").status, 503)
+        self.assertEqual(self.request("GET", "/healthz").status, 200)  # not affected
+        self.assertEqual(self.stats()["requests"], before + 3)
+        self.assertEqual(len(self.request("GET", "/_requests").json()), 3)
+
+        self.request("PUT", "/_fault", {"status": 529})
+        self.assertEqual(self.messages("claude-test").json()["error"]["type"], "overloaded_error")
+
+        self.assertEqual(self.request("PUT", "/_fault", {"fault": "drop"}).status, 200)
+        for path, body in (("/v1/chat/completions", chat_body()),
+                           ("/v1/messages", messages_body())):
+            client = RawClient(self.port)
+            client.send_request("POST", path, body, ANTHROPIC_HEADERS)
+            self.assertEqual(client.read_to_eof(), b"")
+            client.close()
+
+        self.assertEqual(self.request("DELETE", "/_fault").json(), {"fault": None})
+        self.assertEqual(self.chat("fake-model").status, 200)
+        self.assertEqual(self.messages("claude-test").status, 200)
+
+        for bad in ({}, {"status": 200}, {"status": "503"}, {"fault": "slow"},
+                    {"status": 503, "fault": "drop"}, {"status": 503, "retry": 1}, [503]):
+            resp = self.request("PUT", "/_fault", bad)
+            self.assertEqual(resp.status, 400, bad)
+            self.assertEqual(resp.json()["error"]["code"], "invalid_fakellm_fault")
+        self.assertEqual(self.request("GET", "/_fault").json(), {"fault": None})
+
+    def test_peak_stats(self):
+        base = self.request("DELETE", "/_stats").json()
+        self.assertEqual(base["requests"], 0)
+        self.assertEqual(base["in_flight"], 0)
+        self.assertEqual(base["peak_in_flight"], 0)
+        self.assertEqual(base["peak_connections"], base["active_connections"])
+
+        held = []
+        try:
+            for index in range(5):
+                client = RawClient(self.port)
+                if index < 2:
+                    client.send_request("POST", "/v1/messages", messages_body(
+                        model="claude-test?first_token_ms=60000", stream=True),
+                        ANTHROPIC_HEADERS)
+                elif index < 4:
+                    client.send_request("POST", "/v1/chat/completions", chat_body(
+                        model="fake-model?first_token_ms=60000", stream=True))
+                else:  # not streaming: in flight during delay_ms
+                    client.send_request("POST", "/v1/chat/completions", chat_body(
+                        model="fake-model?delay_ms=60000"))
+                held.append(client)
+            for client in held[:4]:
+                client.read_head()
+            during = self.wait_for_stats(lambda s: s["in_flight"] == 5)
+            self.assertEqual(during["in_flight"], 5)
+            self.assertEqual(during["peak_in_flight"], 5)
+            self.assertEqual(during["open_streams"], 4)
+            self.assertGreaterEqual(during["peak_connections"], 6)  # + the /_stats one
+        finally:
+            for client in held:
+                client.close()
+        after = self.wait_for_stats(lambda s: s["in_flight"] == 0 and s["closed_early"] == 5)
+        self.assertEqual(after["in_flight"], 0)
+        self.assertEqual(after["peak_in_flight"], 5)
+        self.assertEqual(after["requests"], 5)
+        self.assertEqual(after["closed_early"], 5)
+        self.assertGreater(after["last_disconnect_unix_ms"], 0)
+        self.assertGreaterEqual(after["peak_connections"], 6)
+
+        reset = self.request("DELETE", "/_stats").json()
+        self.assertEqual((reset["requests"], reset["closed_early"], reset["in_flight"],
+                          reset["peak_in_flight"], reset["last_disconnect_unix_ms"]),
+                         (0, 0, 0, 0, 0))
+        self.assertEqual(reset["peak_connections"], reset["active_connections"])
+        self.assertGreaterEqual(reset["active_connections"], 1)  # the one asking
+        self.chat("fake-model")
+        self.assertEqual(self.stats()["peak_in_flight"], 1)
+
+
+# ---------------------------------------------------------------------------
 # Tests needing other command-line flags
 # ---------------------------------------------------------------------------
 
@@ -1052,6 +1860,27 @@ class FlagsTest(unittest.TestCase):
         log = self.request("GET", "/_requests").json()
         self.assertEqual(log[1]["headers"]["authorization"], "Bearer sk-wrong-456")
         self.assertEqual(log[-1]["headers"]["authorization"], "Bearer sk-test-123")
+
+    def test_anthropic_api_key(self):
+        expected = {"type": "error", "error": {"type": "authentication_error",
+                                               "message": "invalid x-api-key"}}
+        for headers in ({}, {"x-api-key": "sk-wrong-456"},
+                        {"Authorization": "Bearer sk-test-123"}):
+            headers.update(ANTHROPIC_HEADERS)
+            resp = self.request("POST", "/v1/messages", messages_body(), headers)
+            self.assertEqual(resp.status, 401)
+            self.assertEqual(resp.json(), expected)
+            self.assertNotIn(b"sk-", resp.body)
+        good = {"X-Api-Key": "sk-test-123", **ANTHROPIC_HEADERS}
+        resp = self.request("POST", "/v1/messages", messages_body(), good)
+        self.assertEqual(resp.status, 200)
+        self.assertEqual(resp.json()["content"], [{"type": "text", "text": "Echo: hi there"}])
+        resp = self.request("POST", "/messages", messages_body(), {"x-api-key": "sk-test-123"})
+        self.assertEqual(resp.status, 400)  # the key is right, the version is missing
+        self.assertEqual(resp.json()["error"]["message"], "anthropic-version: header is required")
+        log = self.request("GET", "/_requests").json()
+        self.assertEqual(log[-1]["headers"]["x-api-key"], "sk-test-123")
+        self.request("DELETE", "/_requests")  # test_api_key reads the log from its start
 
 
 class ShutdownTest(unittest.TestCase):
