@@ -39,8 +39,9 @@ run_bazel() {
 run_bazel default //...
 run_bazel asan --config=asan //...
 run_bazel ubsan --config=ubsan //...
-run_bazel tsan --config=tsan //server/http/... \
-  //server/providers/openai:chat_stream_test //server/providers/openai:chat_response_test
+run_bazel tsan --config=tsan //server/http/... //server/routing/... \
+  //server/providers/openai:chat_stream_test //server/providers/openai:chat_response_test \
+  //server/providers/anthropic:messages_stream_test //server/providers/anthropic:messages_response_test
 
 echo "== buf lint"
 if npx buf lint; then passed=$((passed + 1)); else failed=$((failed + 1)); fi

@@ -7,7 +7,7 @@
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
-#include "server/providers/provider_factory.h"
+#include "server/providers/adapter_factory.h"
 
 namespace llmgateway {
 namespace {
@@ -21,16 +21,18 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
     const config::GatewayConfig& config) {
   std::unique_ptr<GatewayServer> gateway(new GatewayServer());
   gateway->http_ = std::make_unique<http::HttpClient>();
-  absl::flat_hash_map<std::string, Provider*> by_name;
+  absl::flat_hash_map<std::string, const Adapter*> by_name;
   for (const config::Provider& provider_config : config.providers()) {
-    absl::StatusOr<std::unique_ptr<Provider>> provider =
-        MakeProvider(provider_config, gateway->http_.get());
-    if (!provider.ok()) return provider.status();
-    by_name[provider_config.name()] = provider->get();
-    gateway->providers_.push_back(*std::move(provider));
+    absl::StatusOr<std::unique_ptr<Adapter>> adapter = MakeAdapter(provider_config);
+    if (!adapter.ok()) return adapter.status();
+    by_name[provider_config.name()] = adapter->get();
+    gateway->adapters_.push_back(*std::move(adapter));
   }
-  gateway->router_ = std::make_unique<Router>(config, std::move(by_name));
-  gateway->generation_ = std::make_unique<GenerationService>(gateway->router_.get());
+  gateway->router_ = std::make_unique<routing::Router>(config, std::move(by_name));
+  gateway->engine_ =
+      std::make_unique<routing::CallEngine>(gateway->router_.get(), gateway->http_.get());
+  gateway->generation_ = std::make_unique<GenerationService>(
+      GenerationDeps{gateway->engine_.get(), &gateway->tracker_});
   gateway->models_ = std::make_unique<ModelsService>(gateway->router_.get());
   gateway->batch_jobs_ = std::make_unique<llmgateway::v1::BatchJobs::CallbackService>();
 
@@ -52,13 +54,24 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
   return gateway;
 }
 
+int GatewayServer::Drain(absl::Duration timeout) {
+  // Load balancers polling health stop sending first; callers that still
+  // arrive get a clear UNAVAILABLE they can retry elsewhere.
+  server_->GetHealthCheckService()->SetServingStatus(false);
+  tracker_.StartDraining();
+  const int left = tracker_.WaitIdle(timeout) ? 0 : tracker_.in_flight();
+  Shutdown();
+  return left;
+}
+
 void GatewayServer::Shutdown() {
   if (shut_down_) return;
   shut_down_ = true;
-  // Calls still running after the grace period are cancelled; their
-  // reactors cancel the upstream transfers, which the HTTP loop completes.
-  server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
-  // Completes anything left with CANCELLED while providers still exist.
+  // Calls still running are cancelled now; their reactors cancel their
+  // engine calls, whose transfers the HTTP loop aborts and completes.
+  server_->Shutdown(std::chrono::system_clock::now());
+  // Completes anything left with CANCELLED (pending timers run early) while
+  // the engine, router and adapters still exist.
   http_.reset();
 }
 

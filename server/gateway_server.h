@@ -1,5 +1,6 @@
-// Wires the gateway together: HTTP client, providers, router and the gRPC
-// services (plus health and reflection), and owns their shutdown order.
+// Wires the gateway together: HTTP loop, adapters, router, call engine and
+// the gRPC services (plus health and reflection), and owns their shutdown
+// order, graceful (Drain) or not.
 #ifndef LLM_GATEWAY_SERVER_GATEWAY_SERVER_H_
 #define LLM_GATEWAY_SERVER_GATEWAY_SERVER_H_
 
@@ -8,14 +9,17 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "grpcpp/server.h"
+#include "llmgateway/v1/batch_jobs.grpc.pb.h"
+#include "server/api/call_tracker.h"
 #include "server/api/generation_service.h"
 #include "server/api/models_service.h"
 #include "server/config/config.pb.h"
 #include "server/http/http_client.h"
-#include "server/providers/provider.h"
+#include "server/providers/adapter.h"
+#include "server/routing/call_engine.h"
 #include "server/routing/router.h"
-#include "llmgateway/v1/batch_jobs.grpc.pb.h"
 
 namespace llmgateway {
 
@@ -25,21 +29,30 @@ class GatewayServer {
   static absl::StatusOr<std::unique_ptr<GatewayServer>> Start(
       const config::GatewayConfig& config);
 
-  // Stops accepting calls, cancels those in flight (their upstream transfers
-  // are aborted), then tears down the HTTP loop.
+  // Shutdown() if not done yet.
   ~GatewayServer();
 
   // The bound port (useful with port 0).
   int port() const { return port_; }
-  void Wait() { server_->Wait(); }
+
+  // Graceful: health turns NOT_SERVING and new generation calls are refused
+  // (UNAVAILABLE, DRAINING) at once; calls in flight may finish for up to
+  // `timeout`; then Shutdown() cancels whatever is left. Returns how many
+  // calls were still running when the timeout struck.
+  int Drain(absl::Duration timeout);
+
+  // Stops accepting calls, cancels those in flight (their upstream transfers
+  // are aborted), then tears down the HTTP loop.
   void Shutdown();
 
  private:
   GatewayServer() = default;
 
   std::unique_ptr<http::HttpClient> http_;
-  std::vector<std::unique_ptr<Provider>> providers_;
-  std::unique_ptr<Router> router_;
+  std::vector<std::unique_ptr<Adapter>> adapters_;
+  std::unique_ptr<routing::Router> router_;
+  std::unique_ptr<routing::CallEngine> engine_;
+  CallTracker tracker_;
   std::unique_ptr<GenerationService> generation_;
   std::unique_ptr<ModelsService> models_;
   // Not built yet: the generated base class answers every RPC UNIMPLEMENTED.

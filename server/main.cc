@@ -5,8 +5,10 @@
 #include <sys/resource.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <optional>
 #include <string>
+#include <thread>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
@@ -22,6 +24,9 @@ ABSL_FLAG(std::string, openai_base_url, "",
           "any model name then passes through to it unchanged.");
 ABSL_FLAG(std::string, openai_api_key_env, "OPENAI_API_KEY",
           "Name of the environment variable holding that upstream's API key.");
+ABSL_FLAG(std::string, drain_timeout, "",
+          "How long SIGTERM lets calls in flight finish before cancelling them, "
+          "e.g. 30s (default: the config's drain_timeout, else 30s).");
 
 namespace {
 
@@ -69,6 +74,16 @@ int main(int argc, char** argv) {
       absl::GetFlag(FLAGS_openai_api_key_env) != "OPENAI_API_KEY") {
     overrides.openai_api_key_env = absl::GetFlag(FLAGS_openai_api_key_env);
   }
+  if (const std::string drain = absl::GetFlag(FLAGS_drain_timeout); !drain.empty()) {
+    absl::Duration timeout;
+    if (!absl::ParseDuration(drain, &timeout) || timeout < absl::ZeroDuration()) {
+      LogError("--drain_timeout: \"", drain, "\" is not a duration like 30s");
+      return 2;
+    }
+    gateway_config.mutable_drain_timeout()->set_seconds(absl::ToInt64Seconds(timeout));
+    gateway_config.mutable_drain_timeout()->set_nanos(static_cast<int32_t>(
+        absl::ToInt64Nanoseconds(timeout - absl::Seconds(absl::ToInt64Seconds(timeout)))));
+  }
   config::ApplyOverrides(overrides, &gateway_config);
   config::ApplyDefaults(&gateway_config);
   if (absl::Status valid = config::ValidateConfig(gateway_config); !valid.ok()) {
@@ -102,7 +117,21 @@ int main(int argc, char** argv) {
 
   int signal_number = 0;
   sigwait(&stop_signals, &signal_number);
-  LogInfo("signal ", signal_number, ": shutting down");
-  (*server)->Shutdown();
+  const absl::Duration drain_timeout =
+      absl::Seconds(gateway_config.drain_timeout().seconds()) +
+      absl::Nanoseconds(gateway_config.drain_timeout().nanos());
+  LogInfo("signal ", signal_number, ": draining (up to ",
+          absl::FormatDuration(drain_timeout), "; a second signal exits at once)");
+  // The signals stay blocked everywhere: this thread alone takes the second one.
+  std::thread([stop_signals] {
+    int second = 0;
+    sigwait(&stop_signals, &second);
+    LogWarning("signal ", second, " during drain: exiting now");
+    std::_Exit(1);
+  }).detach();
+  const int cancelled = (*server)->Drain(drain_timeout);
+  if (cancelled > 0) LogWarning("drain timeout: cancelled ", cancelled, " call(s) still running");
+  LogInfo("drained; exiting");
+  server->reset();
   return 0;
 }

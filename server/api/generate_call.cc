@@ -1,19 +1,18 @@
-// The unary Generate reactor.
+// The unary Generate reactor: gRPC concerns only; the call engine owns the
+// upstream side (attempts, retries, fallbacks).
 //
 // Lifetime: each call is a `new GenerateCall` that deletes itself in OnDone,
 // which gRPC runs once, last, after Finish and after OnCancel (if any). The
-// upstream call is started from the method handler, before gRPC has bound
-// the reactor, so neither OnCancel nor OnDone can run while it starts. Its
-// `done` (HTTP loop thread) is the only caller of Finish and touches nothing
-// after it. OnCancel may race with `done`: it only calls Provider::Cancel(id),
-// a no-op for a finished call.
+// engine call is started from the method handler, before gRPC has bound the
+// reactor, so neither OnCancel nor OnDone can run while it starts. The
+// engine reports on its loop thread: OnResponse, then OnComplete, the only
+// caller of Finish, which touches nothing after it. OnCancel may race with
+// OnComplete: it only asks the handle to cancel, a no-op once complete.
 #include "server/api/generate_call.h"
 
-#include <chrono>
-#include <string>
+#include <memory>
+#include <utility>
 
-#include "absl/time/clock.h"
-#include "server/api/call_context.h"
 #include "server/api/grpc_status.h"
 
 namespace llmgateway {
@@ -22,37 +21,39 @@ namespace {
 using ::llmgateway::v1::GenerateRequest;
 using ::llmgateway::v1::GenerateResponse;
 
-class GenerateCall final : public grpc::ServerUnaryReactor {
+class GenerateCall final : public grpc::ServerUnaryReactor, public routing::CallObserver {
  public:
   GenerateCall(grpc::CallbackServerContext* context, const GenerateRequest* request,
-               GenerateResponse* response, const Router* router)
-      : call_(context, *request, router), response_(response) {
-    if (!call_.routed()) {
-      Complete(call_.status());
+               GenerateResponse* response, const GenerationDeps& deps)
+      : call_(context, *request, /*stream=*/false, deps.tracker), response_(response) {
+    if (!call_.ok()) {
+      OnComplete(call_.status(), routing::CallSummary());
       return;
     }
-    call_id_ = call_.provider()->Generate(*request, call_.upstream_options(), response,
-                                          [this](absl::Status status) {
-                                            Complete(std::move(status));
-                                          });
+    handle_ = deps.engine->Start(request, call_.engine_options(), this);
+  }
+
+  void OnResponse(GenerateResponse&& response) override {
+    // Pointer swaps: the parsed answer becomes gRPC's response, no copy.
+    response_->Swap(&response);
+  }
+
+  void OnComplete(absl::Status status, routing::CallSummary summary) override {
+    call_.Log("Generate", status, status.ok() ? &response_->usage() : nullptr, -1, summary);
+    // Last touch of `this`: OnDone may delete it on another thread from here.
+    Finish(ToGrpcStatus(status));
   }
 
   void OnCancel() override {
-    if (call_id_ != 0) call_.provider()->Cancel(call_id_);
+    if (handle_ != nullptr) handle_->Cancel();
   }
 
   void OnDone() override { delete this; }
 
  private:
-  void Complete(absl::Status status) {
-    call_.Log("Generate", status, &response_->usage(), -1);
-    // Last touch of `this`: OnDone may delete it on another thread from here.
-    Finish(ToGrpcStatus(status));
-  }
-
   CallContext call_;
   GenerateResponse* const response_;
-  Provider::CallId call_id_ = 0;
+  std::shared_ptr<routing::CallHandle> handle_;
 };
 
 }  // namespace
@@ -60,8 +61,8 @@ class GenerateCall final : public grpc::ServerUnaryReactor {
 grpc::ServerUnaryReactor* StartGenerateCall(grpc::CallbackServerContext* context,
                                             const GenerateRequest* request,
                                             GenerateResponse* response,
-                                            const Router* router) {
-  return new GenerateCall(context, request, response, router);
+                                            const GenerationDeps& deps) {
+  return new GenerateCall(context, request, response, deps);
 }
 
 }  // namespace llmgateway

@@ -5,7 +5,7 @@
 #include "grpcpp/server_context.h"
 #include "grpcpp/support/server_callback.h"
 #include "llmgateway/v1/generation.pb.h"
-#include "server/routing/router.h"
+#include "server/api/call_context.h"
 
 namespace llmgateway {
 
@@ -13,7 +13,7 @@ namespace llmgateway {
 grpc::ServerUnaryReactor* StartGenerateCall(grpc::CallbackServerContext* context,
                                             const llmgateway::v1::GenerateRequest* request,
                                             llmgateway::v1::GenerateResponse* response,
-                                            const Router* router);
+                                            const GenerationDeps& deps);
 
 }  // namespace llmgateway
 

@@ -1,13 +1,16 @@
 // The GenerateStream reactor.
 //
-// Threads: OnMessage/OnComplete come from the HTTP loop thread (the
-// upstream), OnWriteDone/OnCancel from gRPC's threads (the caller). All shared
-// state is under mu_.
+// gRPC concerns only: the call engine owns the upstream side (attempts,
+// retries, fallbacks, the commit point at the first delta).
+//
+// Threads: OnDelta/OnComplete come from the HTTP loop thread (the engine),
+// OnWriteDone/OnCancel from gRPC's threads (the caller). All shared state is
+// under mu_.
 //
 // Backpressure: at most one gRPC write is in flight. Messages that arrive
 // meanwhile queue behind it (consecutive text/reasoning deltas merge into the
 // last queued message, so a fast upstream does not mean many small writes);
-// whenever something queues, OnMessage asks the provider to pause the
+// whenever something queues, OnDelta asks the engine to pause the
 // upstream after the current network chunk, and the write path resumes it
 // once the backlog has gone to gRPC. So a slow reader holds at most one
 // network chunk's worth of deltas here, and the upstream waits in its
@@ -17,15 +20,15 @@
 // once, only after the upstream has completed (so no upstream callback can
 // follow OnDone) and only when no write is in flight, and always outside mu_
 // as the very last touch of `this` (OnDone may run on another thread at once).
-// A caller that goes away (OnCancel, or a failed write) cancels the upstream
-// transfer, whose completion then finishes the call.
+// A caller that goes away (OnCancel, or a failed write) cancels the engine
+// call, whose completion then finishes the call.
 #include "server/api/generate_stream_call.h"
 
 #include <deque>
+#include <memory>
 #include <mutex>
 #include <optional>
 
-#include "server/api/call_context.h"
 #include "server/api/grpc_status.h"
 
 namespace llmgateway {
@@ -51,33 +54,33 @@ bool CanMerge(const GenerateStreamResponse& last, const GenerateStreamResponse& 
 }
 
 class GenerateStreamCall final : public grpc::ServerWriteReactor<GenerateStreamResponse>,
-                                 public StreamObserver {
+                                 public routing::CallObserver {
  public:
   GenerateStreamCall(grpc::CallbackServerContext* context, const GenerateRequest* request,
-                     const Router* router)
-      : call_(context, *request, router) {
-    if (!call_.routed()) {
+                     const GenerationDeps& deps)
+      : call_(context, *request, /*stream=*/true, deps.tracker) {
+    if (!call_.ok()) {
       // No upstream, no writes: finish at once.
-      call_.Log("GenerateStream", call_.status(), nullptr, 0);
+      call_.Log("GenerateStream", call_.status(), nullptr, 0, routing::CallSummary());
       Finish(ToGrpcStatus(call_.status()));
       return;
     }
-    // The upstream may deliver (and even complete) before GenerateStream
-    // returns: gRPC keeps writes and Finish started before the reactor is
-    // bound, and a Resume wanted before the id is known is sent from here.
-    const Provider::CallId id =
-        call_.provider()->GenerateStream(*request, call_.upstream_options(), this);
+    // The engine may deliver (and even complete) before Start returns: gRPC
+    // keeps writes and Finish started before the reactor is bound, and a
+    // Resume wanted before the handle is known is sent from here.
+    std::shared_ptr<routing::CallHandle> handle =
+        deps.engine->Start(request, call_.engine_options(), this);
     std::lock_guard<std::mutex> lock(mu_);
-    call_id_ = id;
+    handle_ = std::move(handle);
     if (resume_wanted_) {
       resume_wanted_ = false;
-      call_.provider()->Resume(id);
+      handle_->Resume();
     }
   }
 
-  // Upstream side (HTTP loop thread).
+  // Engine side (HTTP loop thread).
 
-  bool OnMessage(GenerateStreamResponse&& message) override {
+  bool OnDelta(GenerateStreamResponse&& message) override {
     std::lock_guard<std::mutex> lock(mu_);
     if (caller_gone_) return true;  // the transfer is being cancelled
     if (message.has_usage()) usage_ = message.usage();
@@ -96,9 +99,10 @@ class GenerateStreamCall final : public grpc::ServerWriteReactor<GenerateStreamR
     return !pause_requested_;
   }
 
-  void OnComplete(absl::Status status) override {
+  void OnComplete(absl::Status status, routing::CallSummary summary) override {
     std::unique_lock<std::mutex> lock(mu_);
     upstream_status_ = std::move(status);
+    summary_ = std::move(summary);
     if (writing_) return;  // OnWriteDone finishes once the queue drains
     FinishUnlocked(std::move(lock));
   }
@@ -124,14 +128,14 @@ class GenerateStreamCall final : public grpc::ServerWriteReactor<GenerateStreamR
       FinishUnlocked(std::move(lock));
       return;
     }
-    // Cancel only queues a command for the HTTP loop: fine under the lock.
-    if (!ok && call_id_ != 0) call_.provider()->Cancel(call_id_);
+    // Cancel only posts to the HTTP loop: fine under the lock.
+    if (!ok && handle_ != nullptr) handle_->Cancel();
   }
 
   void OnCancel() override {
     std::lock_guard<std::mutex> lock(mu_);
     caller_gone_ = true;
-    if (call_id_ != 0 && !upstream_status_.has_value()) call_.provider()->Cancel(call_id_);
+    if (handle_ != nullptr && !upstream_status_.has_value()) handle_->Cancel();
   }
 
   void OnDone() override { delete this; }
@@ -144,11 +148,11 @@ class GenerateStreamCall final : public grpc::ServerWriteReactor<GenerateStreamR
     StartWrite(&queue_.front());
     if (pause_requested_ && queue_.size() == 1) {
       pause_requested_ = false;
-      // Only queues a command for the HTTP loop: fine under the lock.
-      if (call_id_ != 0) {
-        call_.provider()->Resume(call_id_);
+      // Only posts to the HTTP loop: fine under the lock.
+      if (handle_ != nullptr) {
+        handle_->Resume();
       } else {
-        resume_wanted_ = true;  // GenerateStream has not returned the id yet
+        resume_wanted_ = true;  // Start has not returned the handle yet
       }
     }
   }
@@ -157,7 +161,7 @@ class GenerateStreamCall final : public grpc::ServerWriteReactor<GenerateStreamR
     if (finished_) return;
     finished_ = true;
     const absl::Status status = *upstream_status_;
-    call_.Log("GenerateStream", status, &usage_, written_);
+    call_.Log("GenerateStream", status, &usage_, written_, summary_);
     lock.unlock();
     Finish(ToGrpcStatus(status));
   }
@@ -165,7 +169,7 @@ class GenerateStreamCall final : public grpc::ServerWriteReactor<GenerateStreamR
   CallContext call_;
 
   std::mutex mu_;
-  Provider::CallId call_id_ = 0;
+  std::shared_ptr<routing::CallHandle> handle_;
   bool resume_wanted_ = false;
   // Messages not yet written; while writing_, front() is the one in flight.
   // (std::deque keeps element addresses stable as it grows at the back.)
@@ -177,14 +181,15 @@ class GenerateStreamCall final : public grpc::ServerWriteReactor<GenerateStreamR
   int written_ = 0;
   v1::Usage usage_;
   std::optional<absl::Status> upstream_status_;
+  routing::CallSummary summary_;
 };
 
 }  // namespace
 
 grpc::ServerWriteReactor<GenerateStreamResponse>* StartGenerateStreamCall(
     grpc::CallbackServerContext* context, const GenerateRequest* request,
-    const Router* router) {
-  return new GenerateStreamCall(context, request, router);
+    const GenerationDeps& deps) {
+  return new GenerateStreamCall(context, request, deps);
 }
 
 }  // namespace llmgateway

@@ -6,14 +6,14 @@
 #include "grpcpp/server_context.h"
 #include "grpcpp/support/server_callback.h"
 #include "llmgateway/v1/generation.pb.h"
-#include "server/routing/router.h"
+#include "server/api/call_context.h"
 
 namespace llmgateway {
 
 // Starts the call; the reactor frees itself when gRPC is done with it.
 grpc::ServerWriteReactor<llmgateway::v1::GenerateStreamResponse>* StartGenerateStreamCall(
     grpc::CallbackServerContext* context, const llmgateway::v1::GenerateRequest* request,
-    const Router* router);
+    const GenerationDeps& deps);
 
 }  // namespace llmgateway
 

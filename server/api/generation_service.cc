@@ -9,13 +9,13 @@ namespace llmgateway {
 grpc::ServerUnaryReactor* GenerationService::Generate(
     grpc::CallbackServerContext* context, const llmgateway::v1::GenerateRequest* request,
     llmgateway::v1::GenerateResponse* response) {
-  return StartGenerateCall(context, request, response, router_);
+  return StartGenerateCall(context, request, response, deps_);
 }
 
 grpc::ServerWriteReactor<llmgateway::v1::GenerateStreamResponse>*
 GenerationService::GenerateStream(grpc::CallbackServerContext* context,
                                   const llmgateway::v1::GenerateRequest* request) {
-  return StartGenerateStreamCall(context, request, router_);
+  return StartGenerateStreamCall(context, request, deps_);
 }
 
 }  // namespace llmgateway

@@ -4,7 +4,7 @@
 #define LLM_GATEWAY_SERVER_API_GENERATION_SERVICE_H_
 
 #include "llmgateway/v1/generation.grpc.pb.h"
-#include "server/routing/router.h"
+#include "server/api/call_context.h"
 
 namespace llmgateway {
 
@@ -12,8 +12,8 @@ namespace llmgateway {
 // UNIMPLEMENTED.
 class GenerationService final : public llmgateway::v1::Generation::CallbackService {
  public:
-  // `router` must outlive the service.
-  explicit GenerationService(const Router* router) : router_(router) {}
+  // What `deps` points to must outlive the service.
+  explicit GenerationService(GenerationDeps deps) : deps_(deps) {}
 
   grpc::ServerUnaryReactor* Generate(grpc::CallbackServerContext* context,
                                      const llmgateway::v1::GenerateRequest* request,
@@ -24,7 +24,7 @@ class GenerationService final : public llmgateway::v1::Generation::CallbackServi
       const llmgateway::v1::GenerateRequest* request) override;
 
  private:
-  const Router* const router_;
+  const GenerationDeps deps_;
 };
 
 }  // namespace llmgateway

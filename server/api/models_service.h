@@ -9,14 +9,14 @@ namespace llmgateway {
 
 class ModelsService final : public llmgateway::v1::Models::CallbackService {
  public:
-  explicit ModelsService(const Router* router) : router_(router) {}
+  explicit ModelsService(const routing::Router* router) : router_(router) {}
 
   grpc::ServerUnaryReactor* ListModels(grpc::CallbackServerContext* context,
                                        const llmgateway::v1::ListModelsRequest* request,
                                        llmgateway::v1::ListModelsResponse* response) override;
 
  private:
-  const Router* const router_;
+  const routing::Router* const router_;
 };
 
 }  // namespace llmgateway

@@ -62,6 +62,10 @@ absl::Status WithErrorMetadata(absl::Status status, absl::string_view key,
 absl::Status WithRetryInfo(absl::Status status, absl::Duration retry_delay) {
   if (status.ok()) return status;
   google::rpc::RetryInfo retry;
+  // A google.protobuf.Duration must be finite with nanos in [0, 1e9): an
+  // infinite or negative delay would make a malformed one.
+  if (retry_delay < absl::ZeroDuration()) retry_delay = absl::ZeroDuration();
+  if (retry_delay > absl::Hours(24 * 365)) retry_delay = absl::Hours(24 * 365);
   const int64_t seconds = absl::ToInt64Seconds(retry_delay);
   retry.mutable_retry_delay()->set_seconds(seconds);
   retry.mutable_retry_delay()->set_nanos(static_cast<int32_t>(

@@ -20,6 +20,9 @@ namespace {
 constexpr absl::string_view kDefaultListen = "0.0.0.0:50051";
 constexpr int64_t kDefaultTimeoutSeconds = 600;
 constexpr int64_t kDefaultConnectTimeoutSeconds = 10;
+constexpr int64_t kDefaultDrainTimeoutSeconds = 30;
+constexpr int kDefaultAnthropicMaxTokens = 4096;
+constexpr int kMaxRetries = 10;
 
 class CollectErrors : public google::protobuf::io::ErrorCollector {
  public:
@@ -66,6 +69,16 @@ void SetKindDefaults(Provider* provider) {
                              "application/pdf"}) {
       capabilities->add_media_types(type);
     }
+  } else if (provider->kind() == "anthropic") {
+    // The Messages API has no seed and no penalties; it reads images and PDFs.
+    for (const char* field :
+         {"config.seed", "config.presence_penalty", "config.frequency_penalty"}) {
+      capabilities->add_unsupported_fields(field);
+    }
+    for (const char* type :
+         {"image/png", "image/jpeg", "image/webp", "image/gif", "application/pdf"}) {
+      capabilities->add_media_types(type);
+    }
   }
 }
 
@@ -79,6 +92,21 @@ bool IsFieldPath(absl::string_view path) {
 
 void SetDefaultDuration(google::protobuf::Duration* duration, int64_t seconds) {
   if (duration->seconds() == 0 && duration->nanos() == 0) duration->set_seconds(seconds);
+}
+
+bool IsNegative(const google::protobuf::Duration& d) { return d.seconds() < 0 || d.nanos() < 0; }
+
+absl::Status ValidateRetry(const RetryPolicy& retry, const std::string& field) {
+  if (retry.has_max_retries() && (retry.max_retries() < 0 || retry.max_retries() > kMaxRetries)) {
+    return FieldError(field + ".max_retries", absl::StrCat("must be between 0 and ", kMaxRetries));
+  }
+  if (IsNegative(retry.initial_backoff())) {
+    return FieldError(field + ".initial_backoff", "must not be negative");
+  }
+  if (IsNegative(retry.max_backoff())) {
+    return FieldError(field + ".max_backoff", "must not be negative");
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -130,10 +158,14 @@ void ApplyOverrides(const Overrides& overrides, GatewayConfig* config) {
 
 void ApplyDefaults(GatewayConfig* config) {
   if (config->listen().empty()) config->set_listen(std::string(kDefaultListen));
+  SetDefaultDuration(config->mutable_drain_timeout(), kDefaultDrainTimeoutSeconds);
   for (Provider& provider : *config->mutable_providers()) {
     SetDefaultDuration(provider.mutable_timeout(), kDefaultTimeoutSeconds);
     SetDefaultDuration(provider.mutable_connect_timeout(), kDefaultConnectTimeoutSeconds);
     SetKindDefaults(&provider);
+    if (provider.kind() == "anthropic" && provider.default_max_tokens() == 0) {
+      provider.set_default_max_tokens(kDefaultAnthropicMaxTokens);
+    }
     if (provider.capabilities().max_tokens_field().empty()) {
       provider.mutable_capabilities()->set_max_tokens_field("max_tokens");
     }
@@ -160,10 +192,14 @@ absl::Status ValidateConfig(const GatewayConfig& config) {
       return FieldError(field + ".name",
                         absl::StrCat("\"", provider.name(), "\" is used twice"));
     }
-    if (provider.kind() != "openai") {
+    if (provider.kind() != "openai" && provider.kind() != "anthropic") {
       return FieldError(field + ".kind",
                         absl::StrCat("\"", provider.kind(),
-                                     "\" is not a known kind (known: \"openai\")"));
+                                     "\" is not a known kind (known: \"openai\", "
+                                     "\"anthropic\")"));
+    }
+    if (provider.default_max_tokens() < 0) {
+      return FieldError(field + ".default_max_tokens", "must not be negative");
     }
     if (!absl::StartsWith(provider.base_url(), "http://") &&
         !absl::StartsWith(provider.base_url(), "https://")) {
@@ -208,10 +244,34 @@ absl::Status ValidateConfig(const GatewayConfig& config) {
       return FieldError(field + ".name",
                         absl::StrCat("\"", model.name(), "\" is used twice"));
     }
-    if (!providers.contains(model.provider())) {
-      return FieldError(field + ".provider",
-                        absl::StrCat("\"", model.provider(), "\" is not a provider"));
+    if (model.deployments().empty()) {
+      if (!providers.contains(model.provider())) {
+        return FieldError(field + ".provider",
+                          absl::StrCat("\"", model.provider(), "\" is not a provider"));
+      }
+    } else if (!model.provider().empty()) {
+      return FieldError(field + ".provider", "set provider or deployments, not both");
     }
+    for (int j = 0; j < model.deployments_size(); ++j) {
+      const Deployment& deployment = model.deployments(j);
+      const std::string dfield = absl::StrCat(field, ".deployments[", j, "]");
+      if (!providers.contains(deployment.provider())) {
+        return FieldError(dfield + ".provider",
+                          absl::StrCat("\"", deployment.provider(), "\" is not a provider"));
+      }
+      if (deployment.weight() < 0) return FieldError(dfield + ".weight", "must not be negative");
+    }
+    if (absl::Status s = ValidateRetry(model.retry(), field + ".retry"); !s.ok()) return s;
+  }
+  if (absl::Status s = ValidateRetry(config.retry(), "retry"); !s.ok()) return s;
+  if (config.cooldown().failures() < 0) {
+    return FieldError("cooldown.failures", "must not be negative");
+  }
+  if (IsNegative(config.cooldown().period())) {
+    return FieldError("cooldown.period", "must not be negative");
+  }
+  if (config.max_queued_requests() < 0) {
+    return FieldError("max_queued_requests", "must not be negative");
   }
   for (int i = 0; i < config.models_size(); ++i) {
     for (int j = 0; j < config.models(i).fallbacks_size(); ++j) {

@@ -1,6 +1,8 @@
 // The upstream-failure -> gateway-status table (see the header).
 #include "server/providers/upstream_error.h"
 
+#include <algorithm>
+#include <cmath>
 #include <string>
 
 #include "absl/strings/ascii.h"
@@ -166,7 +168,10 @@ std::optional<absl::Duration> ParseRetryAfter(absl::string_view value,
   value = absl::StripAsciiWhitespace(value);
   double seconds = 0;
   if (absl::SimpleAtod(value, &seconds)) {
-    if (seconds < 0) return std::nullopt;
+    // SimpleAtod takes "nan", "inf" and "-5": none is a delay an upstream
+    // can mean, but a huge one still says "not soon".
+    if (std::isnan(seconds) || seconds < 0) return std::nullopt;
+    if (seconds >= absl::ToDoubleSeconds(kMaxRetryAfter)) return kMaxRetryAfter;
     return absl::Seconds(seconds);
   }
   // RFC 9110 HTTP-date (IMF-fixdate), e.g. "Wed, 21 Oct 2015 07:28:00 GMT".
@@ -174,7 +179,8 @@ std::optional<absl::Duration> ParseRetryAfter(absl::string_view value,
   std::string error;
   if (absl::ParseTime("%a, %d %b %Y %H:%M:%S GMT", std::string(value),
                       absl::UTCTimeZone(), &when, &error)) {
-    return when > now ? when - now : absl::ZeroDuration();
+    if (when <= now) return absl::ZeroDuration();
+    return std::min(when - now, kMaxRetryAfter);
   }
   return std::nullopt;
 }

@@ -59,8 +59,13 @@ absl::Status UpstreamBadResponse(absl::string_view provider,
 // upstreams have been seen quoting the key they rejected.
 absl::Status RedactSecret(absl::Status status, absl::string_view secret);
 
+// The longest Retry-After the gateway believes (and passes on in RetryInfo).
+inline constexpr absl::Duration kMaxRetryAfter = absl::Hours(24);
+
 // Parses a Retry-After header value: delay-seconds or an HTTP-date (relative
-// to `now`). nullopt if neither.
+// to `now`; a past date is zero). Clamped to [0, kMaxRetryAfter]: "inf" and
+// "1e300" give the cap. nullopt for anything else ("nan", negative numbers,
+// garbage): no wait is better than a made-up one.
 std::optional<absl::Duration> ParseRetryAfter(absl::string_view value,
                                               absl::Time now);
 

@@ -127,5 +127,39 @@ TEST(UpstreamErrorTest, RetryAfterSecondsAndHttpDate) {
   EXPECT_EQ(ParseRetryAfter("-1", now), std::nullopt);
 }
 
+TEST(UpstreamErrorTest, RetryAfterNeverGivesABadWait) {
+  const absl::Time now = absl::FromUnixSeconds(1445412480);
+  EXPECT_EQ(ParseRetryAfter("inf", now), kMaxRetryAfter);
+  EXPECT_EQ(ParseRetryAfter("1e300", now), kMaxRetryAfter);
+  EXPECT_EQ(ParseRetryAfter("nan", now), std::nullopt);
+  EXPECT_EQ(ParseRetryAfter("-5", now), std::nullopt);
+  EXPECT_EQ(ParseRetryAfter("", now), std::nullopt);
+  EXPECT_EQ(ParseRetryAfter("12abc", now), std::nullopt);
+  // A date in the past means "now"; one far ahead is capped.
+  EXPECT_EQ(ParseRetryAfter("Wed, 21 Oct 2015 07:27:00 GMT", now), absl::ZeroDuration());
+  EXPECT_EQ(ParseRetryAfter("Fri, 21 Oct 2095 07:28:00 GMT", now), kMaxRetryAfter);
+}
+
+TEST(UpstreamErrorTest, RetryInfoFromAHugeRetryAfterIsWellFormed) {
+  UpstreamHttpFailure failure;
+  failure.provider = "p";
+  failure.http_status = 429;
+  failure.retry_after = ParseRetryAfter("inf", absl::Now());
+  const absl::Status status = UpstreamHttpError(failure);
+  std::optional<google::rpc::RetryInfo> retry = GetRetryInfo(status);
+  ASSERT_TRUE(retry.has_value());
+  EXPECT_EQ(retry->retry_delay().seconds(), 86400);
+  EXPECT_EQ(retry->retry_delay().nanos(), 0);
+  // Even a delay handed in unclamped cannot make a malformed Duration.
+  std::optional<google::rpc::RetryInfo> odd =
+      GetRetryInfo(WithRetryInfo(absl::UnavailableError("x"), absl::InfiniteDuration()));
+  ASSERT_TRUE(odd.has_value());
+  EXPECT_GE(odd->retry_delay().nanos(), 0);
+  EXPECT_LT(odd->retry_delay().seconds(), int64_t{1} << 40);
+  odd = GetRetryInfo(WithRetryInfo(absl::UnavailableError("x"), -absl::Seconds(5)));
+  EXPECT_EQ(odd->retry_delay().seconds(), 0);
+  EXPECT_EQ(odd->retry_delay().nanos(), 0);
+}
+
 }  // namespace
 }  // namespace llmgateway

@@ -16,17 +16,29 @@ size_t Append(char* data, size_t size, size_t count, void* out) {
 
 }  // namespace
 
-std::string HttpGet(int port, const std::string& path) {
-  std::string body;
+std::string HttpGet(int port, const std::string& path) { return HttpRequest(port, "GET", path); }
+
+std::string HttpRequest(int port, const std::string& method, const std::string& path,
+                        const std::string& body) {
+  std::string response;
   CURL* curl = curl_easy_init();
   const std::string url = absl::StrCat("http://127.0.0.1:", port, path);
   curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, Append);
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &response);
   curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, 10000L);
+  struct curl_slist* headers = nullptr;
+  if (method != "GET") curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method.c_str());
+  if (!body.empty()) {
+    headers = curl_slist_append(headers, "Content-Type: application/json");
+    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.c_str());
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, static_cast<long>(body.size()));
+  }
   curl_easy_perform(curl);
   curl_easy_cleanup(curl);
-  return body;
+  curl_slist_free_all(headers);
+  return response;
 }
 
 std::vector<RecordedRequest> RecordedRequests(int port) {

@@ -19,6 +19,12 @@ struct RecordedRequest {
 // Blocking HTTP GET on 127.0.0.1:port (tests only). Returns the body.
 std::string HttpGet(int port, const std::string& path);
 
+// Blocking HTTP request with any method (PUT /_fault, DELETE /_stats, ...)
+// on 127.0.0.1:port; `body` is sent as application/json when not empty.
+// Returns the response body.
+std::string HttpRequest(int port, const std::string& method, const std::string& path,
+                        const std::string& body = "");
+
 // Every chat request fakellm has recorded, oldest first.
 std::vector<RecordedRequest> RecordedRequests(int port);
 

@@ -84,6 +84,23 @@ int Subprocess::Stop() {
   return status;
 }
 
+void Subprocess::Signal(int signal) {
+  if (pid_ > 0) kill(pid_, signal);
+}
+
+int Subprocess::WaitExit(int timeout_ms) {
+  if (pid_ <= 0) return -1;
+  int status = 0;
+  for (int waited = 0; waited <= timeout_ms; waited += 10) {
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      return status;
+    }
+    usleep(10000);
+  }
+  return -1;
+}
+
 std::string Subprocess::ReadStderr() const {
   std::ifstream file(stderr_path_);
   std::stringstream text;

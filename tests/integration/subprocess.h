@@ -27,6 +27,11 @@ class Subprocess {
   pid_t pid() const { return pid_; }
   // Sends SIGTERM and waits; returns the exit status (as from waitpid).
   int Stop();
+  // Sends `signal` and returns at once.
+  void Signal(int signal);
+  // Waits up to `timeout_ms` for the process to exit: its status (as from
+  // waitpid), or -1 if it is still running.
+  int WaitExit(int timeout_ms);
   // The whole stderr written so far.
   std::string ReadStderr() const;
 

@@ -12,6 +12,9 @@ import os
 import re
 import unittest
 
+import grpc
+
+from llmgateway.v1 import generation_pb2
 from llmgateway.v1 import generation_pb2_grpc
 import testing_util
 
@@ -43,21 +46,48 @@ class ReadmeExamplesTest(unittest.TestCase):
     def tearDownClass(cls):
         cls.servers.stop()
 
-    def test_config_example_starts_a_gateway(self):
-        # The README's textproto config must load and validate as written.
+    def test_config_examples_start_a_gateway_and_serve_every_alias(self):
+        # Each textproto config in the README loads and validates as
+        # written; then, with every base_url pointed at fakellm (which
+        # speaks both the OpenAI and the Anthropic wire formats), each alias
+        # it defines answers a call.
         with open(os.environ["README"]) as f:
             configs = re.findall(r"```textproto\n(.*?)```", f.read(), re.S)
-        self.assertEqual(len(configs), 1)
+        self.assertEqual(len(configs), 4)
         tmp = os.environ.get("TEST_TMPDIR", "/tmp")
-        path = os.path.join(tmp, "readme-config.textproto")
-        with open(path, "w") as f:
-            f.write(configs[0])
-        proc, port = testing_util.start(
-            [os.environ["GATEWAY"], "--config=" + path, "--listen=127.0.0.1:0"],
-            os.path.join(tmp, "readme-config-gateway.log"))
-        proc.terminate()
-        self.assertEqual(proc.wait(timeout=10), 0)
-        self.assertGreater(port, 0)
+        fake_url = "http://127.0.0.1:%d/v1" % self.servers.fake_port
+        for i, config in enumerate(configs):
+            with self.subTest(config=i):
+                path = os.path.join(tmp, "readme-config-%d.textproto" % i)
+                with open(path, "w") as f:
+                    f.write(config)
+                proc, port = testing_util.start(
+                    [os.environ["GATEWAY"], "--config=" + path, "--listen=127.0.0.1:0"],
+                    os.path.join(tmp, "readme-config-%d-gateway.log" % i))
+                proc.terminate()
+                self.assertEqual(proc.wait(timeout=10), 0)
+                self.assertGreater(port, 0)
+
+                served = re.sub(r'base_url: "[^"]*"', 'base_url: "%s"' % fake_url, config)
+                path = os.path.join(tmp, "readme-config-%d-served.textproto" % i)
+                with open(path, "w") as f:
+                    f.write(served)
+                proc, port = testing_util.start(
+                    [os.environ["GATEWAY"], "--config=" + path, "--listen=127.0.0.1:0"],
+                    os.path.join(tmp, "readme-config-%d-served.log" % i))
+                try:
+                    with grpc.insecure_channel("127.0.0.1:%d" % port) as channel:
+                        stub = generation_pb2_grpc.GenerationStub(channel)
+                        aliases = re.findall(r'models \{\s*name: "([^"]+)"', config)
+                        self.assertTrue(aliases)
+                        for alias in aliases:
+                            reply = stub.Generate(
+                                generation_pb2.GenerateRequest(model=alias, prompt="hi"),
+                                timeout=30)
+                            self.assertTrue(reply.text.startswith("Echo: hi"), reply.text)
+                finally:
+                    proc.terminate()
+                    proc.wait(timeout=10)
 
     def test_every_example_is_checked(self):
         self.assertEqual(sorted(self.examples), sorted(EXPECTED))

@@ -34,12 +34,12 @@ class Servers:
 
     def __init__(self, name):
         tmp = os.environ.get("TEST_TMPDIR", "/tmp")
-        self.fakellm, fake_port = start(
+        self.fakellm, self.fake_port = start(
             [sys.executable, os.environ["FAKELLM"], "--listen", "127.0.0.1:0"],
             os.path.join(tmp, name + "-fakellm.log"))
         self.gateway, self.port = start(
             [os.environ["GATEWAY"], "--listen=127.0.0.1:0",
-             "--openai_base_url=http://127.0.0.1:%d/v1" % fake_port],
+             "--openai_base_url=http://127.0.0.1:%d/v1" % self.fake_port],
             os.path.join(tmp, name + "-gateway.log"))
         self.channel = grpc.insecure_channel("127.0.0.1:%d" % self.port)
 

@@ -9,20 +9,13 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "llmgateway/v1/generation.pb.h"
+#include "server/providers/adapter.h"
 
 namespace llmgateway::openai {
 
-class ChatStreamDecoder {
+class ChatStreamDecoder final : public StreamDecoder {
  public:
-  enum class Result {
-    // `*delta` holds something to send (text, reasoning, tool-call fragments).
-    kDelta,
-    // Nothing to send for this event (role-only chunk, usage-only chunk,
-    // keep-alive, an empty delta).
-    kNothing,
-    // `data: [DONE]`: the stream is complete; call Finish for the last message.
-    kDone,
-  };
+  using Result = StreamDecoder::Result;
 
   // `provider` is the config name put on the first and last messages.
   explicit ChatStreamDecoder(std::string provider);
@@ -37,13 +30,18 @@ class ChatStreamDecoder {
   // after [DONE], is kNothing.
   absl::StatusOr<Result> Decode(absl::string_view data,
                                 llmgateway::v1::GenerateStreamResponse* delta);
+  // The OpenAI format has no `event:` names: only the data matters.
+  absl::StatusOr<Result> Decode(absl::string_view event_type, absl::string_view data,
+                                llmgateway::v1::GenerateStreamResponse* delta) override {
+    return Decode(data, delta);
+  }
 
   // The last message: id, model, provider, finish_reason and usage (both always
   // set: FINISH_REASON_UNSPECIFIED / zero usage if the upstream sent none).
-  void Finish(llmgateway::v1::GenerateStreamResponse* last);
+  void Finish(llmgateway::v1::GenerateStreamResponse* last) override;
 
   // Whether Decode has seen [DONE].
-  bool done() const { return done_; }
+  bool done() const override { return done_; }
 
  private:
   std::string provider_;

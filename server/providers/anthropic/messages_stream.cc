@@ -1,0 +1,510 @@
+// Messages API stream events -> v1 GenerateStreamResponse deltas, with one
+// simdjson On-Demand pass per event: every field any event type uses is read
+// in whatever order it comes, then the event's `type` decides what counts.
+#include "server/providers/anthropic/messages_stream.h"
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "server/common/status_details.h"
+#include "server/providers/anthropic/error_body.h"
+#include "server/providers/anthropic/json_response_tool.h"
+#include "server/providers/openai/json_fields.h"
+#include "server/providers/upstream_error.h"
+#include "simdjson.h"
+
+namespace llmgateway::anthropic {
+namespace {
+
+namespace od = ::simdjson::ondemand;
+using ::llmgateway::openai::json::CheckNull;
+using ::llmgateway::openai::json::FieldError;
+using ::llmgateway::openai::json::ForEachField;
+using ::llmgateway::openai::json::Malformed;
+using ::llmgateway::openai::json::ReadInt;
+using ::llmgateway::openai::json::ReadObject;
+using ::llmgateway::openai::json::ReadString;
+using ::simdjson::error_code;
+
+// Past this size an event gets a parser of its own, and the scratch copy is
+// released afterwards: one huge event should not pin that much memory per
+// thread or per stream.
+constexpr size_t kMaxReusedCapacity = size_t{1} << 20;
+
+// The upstream's own words go into the status message (they help the
+// caller), but bounded: status messages travel in gRPC trailers, and an
+// oversized trailer turns the error into an unrelated INTERNAL.
+constexpr size_t kMaxUpstreamMessageBytes = 1024;
+
+absl::string_view AbslView(std::string_view s) {
+  // Debian's absl::string_view is its own class, not std::string_view.
+  return absl::string_view(s.data(), s.size());
+}
+
+void Append(std::string_view from, std::string* to) {
+  // mutable_*()->append, not set_*(p, n): protobuf 3.21's setter builds a
+  // temporary std::string first.
+  to->append(from.data(), from.size());
+}
+
+// ReasoningDelta.redacted_data is in DESIGN.md's contract but not yet in
+// generation.proto; until it is, this compiles to "not forwarded" (false).
+template <typename ReasoningDelta>
+auto SetRedactedData(ReasoningDelta* r, std::string_view data, int)
+    -> decltype(r->mutable_redacted_data(), bool()) {
+  Append(data, r->mutable_redacted_data());
+  return true;
+}
+template <typename ReasoningDelta>
+bool SetRedactedData(ReasoningDelta*, std::string_view, long) {
+  return false;
+}
+
+// An object's JSON text as sent, without the whitespace after it.
+error_code ReadRawObject(od::value v, std::string_view* out) {
+  std::optional<od::object> obj;
+  if (error_code e = ReadObject(v, &obj); e || !obj) return e;
+  std::string_view raw;
+  if (error_code e = obj->raw_json().get(raw)) return e;
+  const absl::string_view trimmed = absl::StripTrailingAsciiWhitespace(AbslView(raw));
+  *out = std::string_view(trimmed.data(), trimmed.size());
+  return simdjson::SUCCESS;
+}
+
+// The message of an error event, bounded and cut at a UTF-8 boundary.
+std::string UpstreamMessage(const ErrorBody& body) {
+  std::string message = !body.message.empty() ? body.message
+                        : !body.type.empty()  ? body.type
+                                              : std::string("no details");
+  if (message.size() > kMaxUpstreamMessageBytes) {
+    size_t cut = kMaxUpstreamMessageBytes;
+    // Back off over continuation bytes (10xxxxxx) to a character's start.
+    while (cut > 0 &&
+           (static_cast<unsigned char>(message[cut]) & 0xC0) == 0x80) {
+      --cut;
+    }
+    message.resize(cut);
+    message += "...";
+  }
+  return message;
+}
+
+// The status an error event's type stands for: the code its HTTP
+// counterpart gets in upstream_error.h's table. Unknown types are a broken
+// stream, UNAVAILABLE.
+absl::StatusCode CodeForErrorType(absl::string_view type) {
+  if (type == "invalid_request_error" || type == "request_too_large") {
+    return absl::StatusCode::kInvalidArgument;
+  }
+  if (type == "authentication_error" || type == "permission_error") {
+    return absl::StatusCode::kInternal;
+  }
+  if (type == "not_found_error") return absl::StatusCode::kNotFound;
+  if (type == "rate_limit_error") return absl::StatusCode::kResourceExhausted;
+  return absl::StatusCode::kUnavailable;
+}
+
+absl::Status StreamError(absl::string_view provider, absl::string_view data) {
+  const ErrorBody body = ParseErrorBody(data);
+  const absl::StatusCode code = CodeForErrorType(body.type);
+  // The gateway's own key was refused: its message may quote the key.
+  const std::string message =
+      code == absl::StatusCode::kInternal
+          ? std::string("the gateway's credentials were rejected")
+          : UpstreamMessage(body);
+  return WithErrorInfo(
+      absl::Status(code, absl::StrCat("provider \"", provider,
+                                      "\" reported an error mid-stream: ",
+                                      message)),
+      "UPSTREAM_STREAM_ERROR", {{kMetaProvider, provider}});
+}
+
+}  // namespace
+
+// Every field any event type carries; the views point into the parser's
+// buffer (strings) or the event's copy (raw input): valid until the next
+// event.
+struct MessagesStreamDecoder::Event {
+  std::string_view type;
+  std::optional<int64_t> index;
+  // message_start's `message`.
+  std::string_view message_id;
+  std::string_view message_model;
+  // content_block_start's `content_block`.
+  std::string_view block_type;
+  std::string_view block_text;
+  std::string_view block_thinking;
+  std::string_view block_signature;
+  std::string_view block_data;
+  std::string_view block_id;
+  std::string_view block_name;
+  std::string_view block_input;
+  // content_block_delta's and message_delta's `delta`.
+  std::string_view delta_type;
+  std::string_view delta_text;
+  std::string_view delta_partial_json;
+  std::string_view delta_thinking;
+  std::string_view delta_signature;
+  std::string_view stop_reason;
+  // message_start's message.usage and message_delta's usage, over what the
+  // decoder had: a count not sent keeps its value.
+  TokenUsage usage;
+  bool has_usage = false;
+};
+
+namespace {
+
+using Event = MessagesStreamDecoder::Event;
+
+absl::Status ReadMessage(od::value v, Event* ev) {
+  constexpr absl::string_view kPath = "message";
+  return ForEachField(v, kPath, [&](std::string_view key, od::value fv) {
+    error_code e = simdjson::SUCCESS;
+    if (key == "id") {
+      e = ReadString(fv, &ev->message_id);
+    } else if (key == "model") {
+      e = ReadString(fv, &ev->message_model);
+    } else if (key == "usage") {
+      ev->has_usage = true;
+      return ParseUsage(fv, "message.usage", &ev->usage);
+    }
+    return e ? FieldError(kPath, key, e) : absl::OkStatus();
+  });
+}
+
+absl::Status ReadContentBlock(od::value v, Event* ev) {
+  constexpr absl::string_view kPath = "content_block";
+  return ForEachField(v, kPath, [&](std::string_view key, od::value fv) {
+    error_code e = simdjson::SUCCESS;
+    if (key == "type") {
+      e = ReadString(fv, &ev->block_type);
+    } else if (key == "text") {
+      e = ReadString(fv, &ev->block_text);
+    } else if (key == "thinking") {
+      e = ReadString(fv, &ev->block_thinking);
+    } else if (key == "signature") {
+      e = ReadString(fv, &ev->block_signature);
+    } else if (key == "data") {
+      e = ReadString(fv, &ev->block_data);
+    } else if (key == "id") {
+      e = ReadString(fv, &ev->block_id);
+    } else if (key == "name") {
+      e = ReadString(fv, &ev->block_name);
+    } else if (key == "input") {
+      e = ReadRawObject(fv, &ev->block_input);
+    }
+    return e ? FieldError(kPath, key, e) : absl::OkStatus();
+  });
+}
+
+absl::Status ReadDelta(od::value v, Event* ev) {
+  constexpr absl::string_view kPath = "delta";
+  return ForEachField(v, kPath, [&](std::string_view key, od::value fv) {
+    error_code e = simdjson::SUCCESS;
+    if (key == "type") {
+      e = ReadString(fv, &ev->delta_type);
+    } else if (key == "text") {
+      e = ReadString(fv, &ev->delta_text);
+    } else if (key == "partial_json") {
+      e = ReadString(fv, &ev->delta_partial_json);
+    } else if (key == "thinking") {
+      e = ReadString(fv, &ev->delta_thinking);
+    } else if (key == "signature") {
+      e = ReadString(fv, &ev->delta_signature);
+    } else if (key == "stop_reason") {
+      e = ReadString(fv, &ev->stop_reason);
+    }
+    return e ? FieldError(kPath, key, e) : absl::OkStatus();
+  });
+}
+
+absl::Status ReadEvent(od::parser& parser, simdjson::padded_string_view json,
+                       Event* ev) {
+  od::document doc;
+  if (error_code e = parser.iterate(json).get(doc)) {
+    return Malformed("not JSON", e);
+  }
+  od::object root;
+  if (error_code e = doc.get_object().get(root)) {
+    return Malformed("expected a JSON object", e);
+  }
+  for (auto field : root) {
+    std::string_view key;
+    if (error_code e = field.unescaped_key().get(key)) {
+      return Malformed("top-level object", e);
+    }
+    od::value v;
+    if (error_code e = field.value().get(v)) {
+      return Malformed("top-level object", e);
+    }
+    absl::Status s;
+    error_code e = simdjson::SUCCESS;
+    if (key == "type") {
+      e = ReadString(v, &ev->type);
+    } else if (key == "index") {
+      int64_t index = 0;
+      bool is_null = false;
+      if (!(e = CheckNull(v, &is_null)) && !is_null &&
+          !(e = ReadInt(v, &index))) {
+        ev->index = index;
+      }
+    } else if (key == "message") {
+      s = ReadMessage(v, ev);
+    } else if (key == "content_block") {
+      s = ReadContentBlock(v, ev);
+    } else if (key == "delta") {
+      s = ReadDelta(v, ev);
+    } else if (key == "usage") {
+      ev->has_usage = true;
+      s = ParseUsage(v, "usage", &ev->usage);
+    }
+    // Only the keys above set `e`: naming the key quotes nothing unknown.
+    if (e) return Malformed(AbslView(key), e);
+    if (!s.ok()) return s;
+  }
+  // Closing the root object does not end the document: `{...} garbage` (two
+  // events run together) is not an event.
+  if (doc.current_location().error() != simdjson::OUT_OF_BOUNDS) {
+    return Malformed("trailing content after the JSON object",
+                     simdjson::TRAILING_CONTENT);
+  }
+  return absl::OkStatus();
+}
+
+// A tool_use block's input at its start: Anthropic sends {} and the real
+// input in input_json_delta events; anything else is the input itself.
+bool HasInput(std::string_view input) {
+  if (input.empty()) return false;
+  const absl::string_view inner = absl::StripAsciiWhitespace(
+      AbslView(input).substr(1, input.size() > 1 ? input.size() - 2 : 0));
+  return !inner.empty();
+}
+
+}  // namespace
+
+MessagesStreamDecoder::MessagesStreamDecoder(std::string provider)
+    : provider_(std::move(provider)) {}
+
+absl::Status MessagesStreamDecoder::StartBlock(
+    const Event& ev, v1::GenerateStreamResponse* delta) {
+  Block block;
+  if (ev.block_type == "text") {
+    block.kind = BlockKind::kText;
+    Append(ev.block_text, delta->mutable_text());
+  } else if (ev.block_type == "thinking") {
+    block.kind = BlockKind::kThinking;
+    if (!ev.block_thinking.empty()) {
+      Append(ev.block_thinking, delta->mutable_reasoning()->mutable_text());
+    }
+    if (!ev.block_signature.empty()) {
+      Append(ev.block_signature,
+             delta->mutable_reasoning()->mutable_signature());
+    }
+  } else if (ev.block_type == "redacted_thinking") {
+    block.kind = BlockKind::kRedactedThinking;
+    if (!ev.block_data.empty()) {
+      v1::ReasoningDelta reasoning;
+      if (SetRedactedData(&reasoning, ev.block_data, 0)) {
+        delta->mutable_reasoning()->MergeFrom(reasoning);
+      }
+    }
+  } else if (ev.block_type == "tool_use") {
+    // A call without a name is no call the caller could make sense of.
+    if (ev.block_name.empty()) {
+      return Malformed("content_block.name: missing in a tool_use block",
+                       simdjson::NO_SUCH_FIELD);
+    }
+    if (ev.block_name == kJsonResponseToolName) {
+      block.kind = BlockKind::kJsonAnswer;
+      json_answer_ = true;
+      if (HasInput(ev.block_input)) Append(ev.block_input, delta->mutable_text());
+    } else {
+      block.kind = BlockKind::kToolUse;
+      block.tool_index = tool_calls_++;
+      // The call's first fragment: the only one with its id and name.
+      v1::ToolCallDelta* call = delta->add_tool_calls();
+      call->set_index(block.tool_index);
+      Append(ev.block_id, call->mutable_id());
+      Append(ev.block_name, call->mutable_name());
+      if (HasInput(ev.block_input)) {
+        Append(ev.block_input, call->mutable_arguments());
+      }
+    }
+  }
+  // A repeated start for the same index replaces the block (last wins).
+  blocks_[*ev.index] = block;
+  return absl::OkStatus();
+}
+
+absl::Status MessagesStreamDecoder::ApplyBlockDelta(
+    const Event& ev, v1::GenerateStreamResponse* delta) {
+  if (ev.delta_type == "text_delta") {
+    Append(ev.delta_text, delta->mutable_text());
+  } else if (ev.delta_type == "thinking_delta") {
+    if (!ev.delta_thinking.empty()) {
+      Append(ev.delta_thinking, delta->mutable_reasoning()->mutable_text());
+    }
+  } else if (ev.delta_type == "signature_delta") {
+    if (!ev.delta_signature.empty()) {
+      Append(ev.delta_signature,
+             delta->mutable_reasoning()->mutable_signature());
+    }
+  } else if (ev.delta_type == "input_json_delta") {
+    // Which call the fragment belongs to is known only from its block's
+    // start.
+    auto it = blocks_.find(*ev.index);
+    if (it == blocks_.end()) {
+      return Malformed("input_json_delta for a block that never started",
+                       simdjson::NO_SUCH_FIELD);
+    }
+    // The first fragment is often empty: nothing to send.
+    if (ev.delta_partial_json.empty()) return absl::OkStatus();
+    const Block& block = it->second;
+    if (block.kind == BlockKind::kJsonAnswer) {
+      Append(ev.delta_partial_json, delta->mutable_text());
+    } else if (block.kind == BlockKind::kToolUse) {
+      v1::ToolCallDelta* call = delta->add_tool_calls();
+      call->set_index(block.tool_index);
+      Append(ev.delta_partial_json, call->mutable_arguments());
+    }
+    // Other blocks' input (server tools) is not part of the v1 answer.
+  }
+  // Other delta types (citations_delta, newer kinds) carry nothing v1 has.
+  return absl::OkStatus();
+}
+
+absl::Status MessagesStreamDecoder::Apply(const Event& ev,
+                                          v1::GenerateStreamResponse* delta) {
+  if (ev.type == "message_start") {
+    // The first one that names them wins, as for a chunk stream.
+    if (id_.empty()) id_.assign(ev.message_id.data(), ev.message_id.size());
+    if (model_.empty()) {
+      model_.assign(ev.message_model.data(), ev.message_model.size());
+    }
+    if (ev.has_usage) usage_ = ev.usage;
+    return absl::OkStatus();
+  }
+  if (ev.type == "content_block_start" || ev.type == "content_block_delta") {
+    if (!ev.index.has_value()) {
+      return Malformed("index: missing", simdjson::NO_SUCH_FIELD);
+    }
+    return ev.type == "content_block_start" ? StartBlock(ev, delta)
+                                            : ApplyBlockDelta(ev, delta);
+  }
+  if (ev.type == "message_delta") {
+    if (!ev.stop_reason.empty()) {
+      stop_reason_.assign(ev.stop_reason.data(), ev.stop_reason.size());
+    }
+    if (ev.has_usage) usage_ = ev.usage;
+    return absl::OkStatus();
+  }
+  if (ev.type == "message_stop") done_ = true;
+  // content_block_stop, ping, and event types newer than this code: nothing
+  // to send.
+  return absl::OkStatus();
+}
+
+absl::StatusOr<MessagesStreamDecoder::Result> MessagesStreamDecoder::Decode(
+    absl::string_view event_type, absl::string_view data,
+    v1::GenerateStreamResponse* delta) {
+  // message_stop completed the answer; whatever an upstream sends after it
+  // is not part of it (the caller stops feeding at kDone anyway).
+  if (done_) return Result::kNothing;
+  // An event with blank data is a keep-alive, not a malformed event.
+  if (absl::StripAsciiWhitespace(data).empty()) {
+    if (event_type == "error") return StreamError(provider_, data);
+    return Result::kNothing;
+  }
+
+  // simdjson reads up to SIMDJSON_PADDING bytes past the end, and `data`
+  // points into curl's buffer, which promises none: one copy into scratch_
+  // (no allocation once it has grown). The padding is made part of the
+  // string (zeroed) rather than left as spare capacity, so no byte simdjson
+  // reads is outside the string or uninitialised.
+  const size_t padded_size = data.size() + simdjson::SIMDJSON_PADDING;
+  // Guarded: before C++20 libstdc++'s reserve() also shrinks, which would
+  // reallocate whenever an event is smaller than the last.
+  if (scratch_.capacity() < padded_size) scratch_.reserve(padded_size);
+  scratch_.assign(data.data(), data.size());
+  scratch_.resize(padded_size, '\0');
+  const simdjson::padded_string_view json(scratch_.data(), data.size(),
+                                          scratch_.size());
+
+  // Parses and applies the event while `parser` (whose buffer the Event's
+  // views point into) is alive.
+  auto decode = [&](od::parser& parser) -> absl::Status {
+    Event ev;
+    ev.usage = usage_;
+    absl::Status s = ReadEvent(parser, json, &ev);
+    // The JSON's own type is the event's kind; the SSE name stands in for a
+    // missing one (some proxies strip fields, never the framing).
+    if (s.ok() && ev.type.empty()) {
+      ev.type = std::string_view(event_type.data(), event_type.size());
+    }
+    if (ev.type == "error" || (!s.ok() && event_type == "error")) {
+      return StreamError(provider_, data);
+    }
+    if (s.ok()) s = Apply(ev, delta);
+    if (!s.ok()) {
+      return UpstreamBadResponse(
+          provider_, absl::UnavailableError(absl::StrCat(
+                         "malformed Anthropic stream event: ", s.message())));
+    }
+    return absl::OkStatus();
+  };
+  absl::Status status;
+  if (data.size() <= kMaxReusedCapacity) {
+    // One parser per thread: a stream's events are decoded one at a time
+    // and no document outlives this call, so streams on the same HTTP loop
+    // thread share its buffers.
+    thread_local od::parser parser;
+    status = decode(parser);
+  } else {
+    od::parser parser;
+    status = decode(parser);
+    std::string().swap(scratch_);
+  }
+  if (!status.ok()) {
+    delta->Clear();
+    return status;
+  }
+  if (done_) return Result::kDone;
+
+  const v1::ReasoningDelta& reasoning = delta->reasoning();
+  if (delta->text().empty() && reasoning.ByteSizeLong() == 0 &&
+      delta->tool_calls_size() == 0) {
+    delta->Clear();
+    return Result::kNothing;
+  }
+  if (!sent_first_) {
+    // The caller learns who answers from the first message it gets; later
+    // deltas stay lean.
+    delta->set_id(id_);
+    delta->set_model(model_);
+    delta->set_provider(provider_);
+    sent_first_ = true;
+  }
+  return Result::kDelta;
+}
+
+void MessagesStreamDecoder::Finish(v1::GenerateStreamResponse* last) {
+  last->set_id(id_);
+  last->set_model(model_);
+  last->set_provider(provider_);
+  last->set_finish_reason(AnswerFinishReason(stop_reason_, tool_calls_,
+                                             json_answer_));
+  // Always present, zero if the upstream sent none: the contract promises
+  // usage on the last message.
+  ToV1Usage(usage_, last->mutable_usage());
+}
+
+}  // namespace llmgateway::anthropic

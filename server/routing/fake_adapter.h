@@ -1,0 +1,38 @@
+// An Adapter with a trivial wire format, for engine tests: the request body
+// is the prompt, a unary answer's body is its text, and a stream's events
+// are `delta:TEXT`, `done` or `error:MESSAGE`.
+#ifndef LLM_GATEWAY_SERVER_ROUTING_FAKE_ADAPTER_H_
+#define LLM_GATEWAY_SERVER_ROUTING_FAKE_ADAPTER_H_
+
+#include <memory>
+#include <string>
+
+#include "server/providers/adapter.h"
+
+namespace llmgateway::routing::testing {
+
+class FakeAdapter final : public Adapter {
+ public:
+  explicit FakeAdapter(std::string name, std::string secret = "")
+      : name_(std::move(name)), secret_(std::move(secret)) {}
+
+  const std::string& name() const override { return name_; }
+  absl::string_view kind() const override { return "fake"; }
+  // URL "fake://NAME/UPSTREAM_MODEL"; a prompt "reject" is INVALID_ARGUMENT.
+  absl::StatusOr<AdapterRequest> BuildRequest(const llmgateway::v1::GenerateRequest& request,
+                                              const AttemptOptions& options) const override;
+  absl::Status ParseResponse(const std::string& body,
+                             llmgateway::v1::GenerateResponse* out) const override;
+  std::unique_ptr<StreamDecoder> NewStreamDecoder() const override;
+  // The body is the upstream's message.
+  absl::Status MapHttpError(const HttpErrorResponse& response) const override;
+  absl::string_view secret() const override { return secret_; }
+
+ private:
+  std::string name_;
+  std::string secret_;
+};
+
+}  // namespace llmgateway::routing::testing
+
+#endif  // LLM_GATEWAY_SERVER_ROUTING_FAKE_ADAPTER_H_
