@@ -44,7 +44,7 @@ bool CanMerge(const GenerateStreamResponse& last, const GenerateStreamResponse& 
   auto plain = [](const GenerateStreamResponse& m) {
     return m.id().empty() && m.tool_calls().empty() && !m.has_usage() &&
            m.finish_reason() == v1::FINISH_REASON_UNSPECIFIED &&
-           m.reasoning().signature().empty();
+           m.reasoning().signature().empty() && m.reasoning().redacted_data().empty();
   };
   if (!plain(last) || !plain(next)) return false;
   const bool last_is_text = last.reasoning().text().empty();

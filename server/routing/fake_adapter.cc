@@ -52,7 +52,8 @@ absl::StatusOr<AdapterRequest> FakeAdapter::BuildRequest(
     return absl::InvalidArgumentError(absl::StrCat("provider \"", name_, "\" rejects this"));
   }
   AdapterRequest out;
-  out.url = absl::StrCat("fake://", name_, "/", options.upstream_model);
+  out.url = base_url_.empty() ? absl::StrCat("fake://", name_, "/", options.upstream_model)
+                              : absl::StrCat(base_url_, "/", options.upstream_model);
   out.headers.push_back(absl::StrCat("X-Request-Id: ", options.request_id));
   out.body = absl::StrCat(options.stream ? "stream:" : "unary:", request.prompt());
   return out;

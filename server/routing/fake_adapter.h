@@ -13,8 +13,9 @@ namespace llmgateway::routing::testing {
 
 class FakeAdapter final : public Adapter {
  public:
-  explicit FakeAdapter(std::string name, std::string secret = "")
-      : name_(std::move(name)), secret_(std::move(secret)) {}
+  // With a `base_url` (a real server), requests go to BASE_URL/UPSTREAM_MODEL.
+  explicit FakeAdapter(std::string name, std::string secret = "", std::string base_url = "")
+      : name_(std::move(name)), secret_(std::move(secret)), base_url_(std::move(base_url)) {}
 
   const std::string& name() const override { return name_; }
   absl::string_view kind() const override { return "fake"; }
@@ -31,6 +32,7 @@ class FakeAdapter final : public Adapter {
  private:
   std::string name_;
   std::string secret_;
+  std::string base_url_;
 };
 
 }  // namespace llmgateway::routing::testing

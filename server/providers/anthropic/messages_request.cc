@@ -587,7 +587,9 @@ void BodyWriter::WriteTools() {
                           : "config.response_format.json_object";
   bool json = false;
   if (f.has_json_schema() || f.has_json_object()) {
-    json = !Listed(json_field) || Refuse(json_field);
+    // The JSON format is a tool call here: a provider without tools cannot
+    // take it either.
+    json = !(Listed(json_field) || Listed("tools")) || Refuse(json_field);
   }
   if (json) {
     if (Overridden("tools") || Overridden("tool_choice")) {

@@ -62,8 +62,9 @@ struct MessagesRequestOptions {
   // config.max_output_tokens (the default is sent instead when dropped),
   // config.stop_sequences, config.parallel_tool_calls,
   // config.response_format.{json_object,json_schema},
-  // config.reasoning.{effort,budget_tokens}, tools (also covers tool_choice
-  // and config.parallel_tool_calls), tool_choice, end_user_id.
+  // config.reasoning.{effort,budget_tokens}, tools (also covers tool_choice,
+  // config.parallel_tool_calls and the JSON response formats, which are tool
+  // calls here), tool_choice, end_user_id.
   absl::Span<const std::string> unsupported_fields;
   bool drop_unsupported = false;
   // MIME types media parts may have; "image/*" matches any image type.

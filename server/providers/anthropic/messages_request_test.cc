@@ -868,10 +868,18 @@ TEST(BuildMessagesRequestTest, ToolsUnsupportedCoversToolSettings) {
       BuildError(R"pb(prompt: "p" config { parallel_tool_calls: false })pb",
                  Unsupporting(&fields)),
       "config.parallel_tool_calls");
+  // The JSON formats are tool calls here.
+  ExpectUnsupported(
+      BuildError(R"pb(prompt: "p" config { response_format { json_object {} } })pb",
+                 Unsupporting(&fields)),
+      "config.response_format.json_object");
   EXPECT_EQ(Build(R"pb(prompt: "p"
                        tools { name: "f" }
                        tool_choice { mode: MODE_REQUIRED }
-                       config { parallel_tool_calls: false })pb",
+                       config {
+                         parallel_tool_calls: false
+                         response_format { json_object {} }
+                       })pb",
                   Unsupporting(&fields, true)),
             absl::StrCat(kPromptHead, "}"));
 }

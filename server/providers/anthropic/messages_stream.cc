@@ -56,19 +56,6 @@ void Append(std::string_view from, std::string* to) {
   to->append(from.data(), from.size());
 }
 
-// ReasoningDelta.redacted_data is in DESIGN.md's contract but not yet in
-// generation.proto; until it is, this compiles to "not forwarded" (false).
-template <typename ReasoningDelta>
-auto SetRedactedData(ReasoningDelta* r, std::string_view data, int)
-    -> decltype(r->mutable_redacted_data(), bool()) {
-  Append(data, r->mutable_redacted_data());
-  return true;
-}
-template <typename ReasoningDelta>
-bool SetRedactedData(ReasoningDelta*, std::string_view, long) {
-  return false;
-}
-
 // An object's JSON text as sent, without the whitespace after it.
 error_code ReadRawObject(od::value v, std::string_view* out) {
   std::optional<od::object> obj;
@@ -312,10 +299,7 @@ absl::Status MessagesStreamDecoder::StartBlock(
   } else if (ev.block_type == "redacted_thinking") {
     block.kind = BlockKind::kRedactedThinking;
     if (!ev.block_data.empty()) {
-      v1::ReasoningDelta reasoning;
-      if (SetRedactedData(&reasoning, ev.block_data, 0)) {
-        delta->mutable_reasoning()->MergeFrom(reasoning);
-      }
+      Append(ev.block_data, delta->mutable_reasoning()->mutable_redacted_data());
     }
   } else if (ev.block_type == "tool_use") {
     // A call without a name is no call the caller could make sense of.
