@@ -95,6 +95,20 @@ class EngineTest : public ::testing::Test {
     return handle;
   }
 
+  // A recorder that lives as long as the fixture, for calls a test leaves
+  // running: TearDown shuts the transport down, which completes them.
+  Recorder* Open() {
+    open_.push_back(std::make_unique<Recorder>());
+    return open_.back().get();
+  }
+
+  void TearDown() override {
+    transport_.Shutdown();
+    for (const auto& r : open_) {
+      EXPECT_TRUE(r->status.has_value()) << "shutdown completes every call";
+    }
+  }
+
   // "fake://a/m" -> "a/m"
   std::string Where(FakeTransport::TransferId id) {
     return transport_.transfer(id).request.url.substr(7);
@@ -118,6 +132,7 @@ class EngineTest : public ::testing::Test {
   std::unique_ptr<Router> router_;
   std::unique_ptr<CallEngine> engine_;
   std::vector<std::unique_ptr<GenerateRequest>> requests_;
+  std::vector<std::unique_ptr<Recorder>> open_;
 };
 
 constexpr char kPrimaryWithFallback[] = R"pb(
@@ -127,7 +142,7 @@ constexpr char kPrimaryWithFallback[] = R"pb(
 
 TEST_F(EngineTest, UnarySuccessReportsTheAnswerAndWhoGaveIt) {
   Build(kPrimaryWithFallback);
-  Recorder r;
+  Recorder& r = *Open();
   Start(&r, "m");
   ASSERT_EQ(transport_.transfers().size(), 1u);
   EXPECT_EQ(Where(1), "a/ma");
@@ -144,7 +159,7 @@ TEST_F(EngineTest, UnarySuccessReportsTheAnswerAndWhoGaveIt) {
 
 TEST_F(EngineTest, NothingCompletesOnTheStartersThread) {
   Build(kPrimaryWithFallback);
-  Recorder r;
+  Recorder& r = *Open();
   GenerateRequest request;
   request.set_model("no-such-model");
   request.set_prompt("x");
@@ -157,7 +172,7 @@ TEST_F(EngineTest, NothingCompletesOnTheStartersThread) {
 
 TEST_F(EngineTest, RetriesTwiceOnTheSameTargetThenFallsBack) {
   Build(kPrimaryWithFallback);
-  Recorder r;
+  Recorder& r = *Open();
   Start(&r, "m");
   for (int i = 1; i <= 3; ++i) {
     ASSERT_EQ(transport_.transfers().size(), static_cast<size_t>(i));
@@ -185,7 +200,7 @@ TEST_F(EngineTest, BackoffIsFullJitterUnderTheExponentialCeiling) {
     retry { max_retries: 6 initial_backoff { nanos: 200000000 } max_backoff { seconds: 1 } }
     models { name: "m" provider: "a" }
   )pb");
-  Recorder r;
+  Recorder& r = *Open();
   Start(&r, "m");
   const absl::Duration ceilings[] = {absl::Milliseconds(200), absl::Milliseconds(400),
                                      absl::Milliseconds(800), absl::Seconds(1),
@@ -221,7 +236,7 @@ TEST_F(EngineTest, RetryAfterWinsClampedToTheCap) {
       {"soon", absl::ZeroDuration(), absl::Milliseconds(200)},
   };
   for (const Case& c : cases) {
-    Recorder r;
+    Recorder& r = *Open();
     Start(&r, "m");
     RespondError(transport_.last(), 429, "slow down", c.header);
     const absl::Duration wait = transport_.NextTimer();
@@ -236,7 +251,7 @@ TEST_F(EngineTest, RetryAfterWinsClampedToTheCap) {
 
 TEST_F(EngineTest, RetryAfterAsAnHttpDate) {
   Build(R"pb(models { name: "m" provider: "a" })pb");
-  Recorder r;
+  Recorder& r = *Open();
   Start(&r, "m");
   // The fake clock is not the wall clock the date is read against, so only
   // "a wait within the cap" can be said; the parse itself is tested in
@@ -247,7 +262,7 @@ TEST_F(EngineTest, RetryAfterAsAnHttpDate) {
 
 TEST_F(EngineTest, AWaitPastTheDeadlineIsNotTaken) {
   Build(R"pb(models { name: "m" provider: "a" })pb");
-  Recorder r;
+  Recorder& r = *Open();
   Start(&r, "m", false, absl::Seconds(2));
   RespondError(1, 429, "slow down", "5");
   ASSERT_TRUE(r.status.has_value()) << "fails now rather than after the deadline";
@@ -261,7 +276,7 @@ TEST_F(EngineTest, AWaitPastTheDeadlineIsNotTaken) {
 
 TEST_F(EngineTest, AttemptTimeoutBoundsEachAttemptAndTheDeadlineTheCall) {
   Build(R"pb(models { name: "m" provider: "a" })pb");
-  Recorder r;
+  Recorder& r = *Open();
   Start(&r, "m", false, absl::Seconds(60), "attempt_timeout { seconds: 5 }");
   EXPECT_EQ(transport_.transfer(1).request.timeout, absl::Seconds(5));
   transport_.Advance(absl::Seconds(5));
@@ -275,7 +290,7 @@ TEST_F(EngineTest, AttemptTimeoutBoundsEachAttemptAndTheDeadlineTheCall) {
   transport_.Respond(2, 200, "late but fine");
   EXPECT_TRUE(r.status->ok());
 
-  Recorder r2;
+  Recorder& r2 = *Open();
   Start(&r2, "m", false, absl::Seconds(3));
   EXPECT_EQ(transport_.transfer(3).request.timeout, absl::Seconds(3));
   transport_.Advance(absl::Seconds(3));
@@ -288,14 +303,14 @@ TEST_F(EngineTest, AttemptTimeoutBoundsEachAttemptAndTheDeadlineTheCall) {
 
 TEST_F(EngineTest, TheCallersBadRequestIsNeitherRetriedNorFallenBack) {
   Build(kPrimaryWithFallback);
-  Recorder r;
+  Recorder& r = *Open();
   Start(&r, "m");
   RespondError(1, 400, "bad field");
   ASSERT_TRUE(r.status.has_value());
   EXPECT_EQ(r.status->code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(transport_.transfers().size(), 1u);
 
-  Recorder rejected;
+  Recorder& rejected = *Open();
   auto request = std::make_unique<GenerateRequest>();
   request->set_model("m");
   request->set_prompt("reject");
@@ -314,7 +329,7 @@ TEST_F(EngineTest, AuthFailureNotFoundAndSpentQuotaMoveOnWithoutRetry) {
                               {403, "forbidden"},
                               {404, "no model"},
                               {429, "insufficient_quota"}}) {
-    Recorder r;
+    Recorder& r = *Open();
     Start(&r, "m");
     const auto first = transport_.last();
     RespondError(first, status, body);
@@ -328,7 +343,7 @@ TEST_F(EngineTest, AuthFailureNotFoundAndSpentQuotaMoveOnWithoutRetry) {
 
 TEST_F(EngineTest, TheKeyNeverReachesTheStatusMessage) {
   Build(R"pb(models { name: "m" provider: "a" retry { max_retries: 0 } })pb");
-  Recorder r;
+  Recorder& r = *Open();
   Start(&r, "m", true);
   transport_.Head(1, 200);
   transport_.Body(1, "data: error:leaked sk-SECRET-a here\n\n");
@@ -341,7 +356,7 @@ TEST_F(EngineTest, TheKeyNeverReachesTheStatusMessage) {
 
 TEST_F(EngineTest, StreamBrokenBeforeTheFirstDeltaIsRetried) {
   Build(kPrimaryWithFallback);
-  Recorder r;
+  Recorder& r = *Open();
   Start(&r, "m", true);
   transport_.Head(1, 200);
   transport_.Body(1, ": keep-alive\n\n");
@@ -361,7 +376,7 @@ TEST_F(EngineTest, StreamBrokenBeforeTheFirstDeltaIsRetried) {
 
 TEST_F(EngineTest, AfterTheFirstDeltaAFailureEndsTheCall) {
   Build(kPrimaryWithFallback);
-  Recorder r;
+  Recorder& r = *Open();
   Start(&r, "m", true);
   transport_.Head(1, 200);
   transport_.Body(1, "data: delta:partial\n\n");
@@ -381,7 +396,7 @@ TEST_F(EngineTest, StreamsFallBackToo) {
     models { name: "m" provider: "a" fallbacks: "f" retry { max_retries: 0 } }
     models { name: "f" provider: "b" }
   )pb");
-  Recorder r;
+  Recorder& r = *Open();
   Start(&r, "m", true);
   RespondError(1, 503, "down");
   ASSERT_EQ(transport_.transfers().size(), 2u);
@@ -403,7 +418,7 @@ TEST_F(EngineTest, FallbackOrderIsAliasThenItsFallbacksThenTheRequests) {
     models { name: "never" provider: "a" upstream_model: "nope" }
     models { name: "g" provider: "b" upstream_model: "gb" }
   )pb");
-  Recorder r;
+  Recorder& r = *Open();
   Start(&r, "m", false, absl::InfiniteDuration(),
         R"pb(fallback_models: "g" fallback_models: "f1")pb");
   std::vector<std::string> order;
@@ -417,7 +432,7 @@ TEST_F(EngineTest, FallbackOrderIsAliasThenItsFallbacksThenTheRequests) {
 
 TEST_F(EngineTest, MaxAttemptsCountsRetriesAndFallbacksTogether) {
   Build(kPrimaryWithFallback);
-  Recorder r;
+  Recorder& r = *Open();
   Start(&r, "m", false, absl::InfiniteDuration(), "max_attempts: 2");
   RespondError(1, 503);
   transport_.Advance(transport_.NextTimer());
@@ -429,7 +444,7 @@ TEST_F(EngineTest, MaxAttemptsCountsRetriesAndFallbacksTogether) {
 
 TEST_F(EngineTest, CancelDuringABackoffEndsTheCallAtOnce) {
   Build(kPrimaryWithFallback);
-  Recorder r;
+  Recorder& r = *Open();
   auto handle = Start(&r, "m");
   RespondError(1, 503);
   ASSERT_EQ(transport_.pending_timers(), 1u);
@@ -444,7 +459,7 @@ TEST_F(EngineTest, CancelDuringABackoffEndsTheCallAtOnce) {
 
 TEST_F(EngineTest, CancelAbortsTheTransferInFlight) {
   Build(kPrimaryWithFallback);
-  Recorder r;
+  Recorder& r = *Open();
   auto handle = Start(&r, "m", true);
   handle->Cancel();
   transport_.RunUntilIdle();
@@ -459,7 +474,7 @@ TEST_F(EngineTest, CancelAbortsTheTransferInFlight) {
 
 TEST_F(EngineTest, TheHandleFollowsTheCallAcrossAttempts) {
   Build(kPrimaryWithFallback);
-  Recorder r;
+  Recorder& r = *Open();
   r.pause = true;
   auto handle = Start(&r, "m", true);
   RespondError(1, 503);
@@ -493,7 +508,7 @@ TEST_F(EngineTest, CooldownOpensThenOneProbeDecides) {
   // "a" fails every time; calls that land there fall over to "b".
   int calls_on_a = 0;
   auto run_call = [&](bool a_healthy) {
-    Recorder r;
+    Recorder& r = *Open();
     Start(&r, "m");
     while (!r.status.has_value()) {
       const auto id = transport_.last();
@@ -534,7 +549,7 @@ TEST_F(EngineTest, WhileTheProbeIsOutOthersStayAway) {
   )pb");
   // Put a in cooldown: find a call that lands on a.
   for (int i = 0; i < 50; ++i) {
-    Recorder r;
+    Recorder& r = *Open();
     Start(&r, "m");
     if (absl::StartsWith(Where(transport_.last()), "a/")) {
       RespondError(transport_.last(), 500);
@@ -544,11 +559,9 @@ TEST_F(EngineTest, WhileTheProbeIsOutOthersStayAway) {
     transport_.Respond(transport_.last(), 200, "b");
   }
   transport_.Advance(absl::Seconds(11));
-  std::vector<std::unique_ptr<Recorder>> open;
   int on_a = 0;
   for (int i = 0; i < 30; ++i) {
-    open.push_back(std::make_unique<Recorder>());
-    Start(open.back().get(), "m");
+    Start(Open(), "m");
     if (absl::StartsWith(Where(transport_.last()), "a/")) ++on_a;
   }
   EXPECT_EQ(on_a, 1) << "one probe while it is out";
@@ -560,7 +573,7 @@ TEST_F(EngineTest, WhenEveryTargetIsCoolingTheFirstToRecoverIsTried) {
     retry { max_retries: 0 }
     models { name: "m" deployments { provider: "a" } deployments { provider: "b" } }
   )pb");
-  Recorder r1;
+  Recorder& r1 = *Open();
   Start(&r1, "m");
   const std::string first = Where(1).substr(0, 1);
   RespondError(1, 500);
@@ -569,7 +582,7 @@ TEST_F(EngineTest, WhenEveryTargetIsCoolingTheFirstToRecoverIsTried) {
   ASSERT_TRUE(r1.status.has_value());
   EXPECT_FALSE(r1.status->ok());
   // Both rest now; the first one to fail recovers first.
-  Recorder r2;
+  Recorder& r2 = *Open();
   Start(&r2, "m");
   ASSERT_EQ(transport_.transfers().size(), 3u) << "tried rather than failed";
   EXPECT_EQ(Where(3).substr(0, 1), first);
@@ -583,7 +596,7 @@ TEST_F(EngineTest, WeightsShapeTheSplit) {
   )pb");
   int on_b = 0;
   for (int i = 0; i < 400; ++i) {
-    Recorder r;
+    Recorder& r = *Open();
     Start(&r, "m");
     if (absl::StartsWith(Where(transport_.last()), "b/")) ++on_b;
     transport_.Respond(transport_.last(), 200, "ok");
@@ -595,11 +608,9 @@ TEST_F(EngineTest, WeightsShapeTheSplit) {
 
 TEST_F(EngineTest, LeastInFlightPrefersTheIdleDeployment) {
   Build(R"pb(models { name: "m" deployments { provider: "a" } deployments { provider: "b" } })pb");
-  std::vector<std::unique_ptr<Recorder>> open;
   int on_a = 0;
   for (int i = 0; i < 10; ++i) {
-    open.push_back(std::make_unique<Recorder>());
-    Start(open.back().get(), "m");
+    Start(Open(), "m");
     if (absl::StartsWith(Where(transport_.last()), "a/")) ++on_a;
   }
   EXPECT_EQ(on_a, 5) << "concurrent calls alternate";
@@ -611,7 +622,10 @@ TEST_F(EngineTest, MaxConnectionsQueuesInOrderAndTheQueueIsBounded) {
     providers { name: "a" max_connections: 1 }
     models { name: "m" provider: "a" }
   )pb");
-  Recorder r1, r2, r3, r4;
+  Recorder& r1 = *Open();
+  Recorder& r2 = *Open();
+  Recorder& r3 = *Open();
+  Recorder& r4 = *Open();
   Start(&r1, "m");
   Start(&r2, "m");
   Start(&r3, "m");
@@ -636,7 +650,9 @@ TEST_F(EngineTest, AWaitForAConnectionEndsAtTheDeadlineOrOnCancel) {
     providers { name: "a" max_connections: 1 }
     models { name: "m" provider: "a" }
   )pb");
-  Recorder busy, timed, cancelled;
+  Recorder& busy = *Open();
+  Recorder& timed = *Open();
+  Recorder& cancelled = *Open();
   Start(&busy, "m");
   Start(&timed, "m", false, absl::Seconds(2));
   auto handle = Start(&cancelled, "m");
@@ -654,7 +670,7 @@ TEST_F(EngineTest, AWaitForAConnectionEndsAtTheDeadlineOrOnCancel) {
 
 TEST_F(EngineTest, AMalformedAnswerIsTheUpstreamsFaultAndRetried) {
   Build(R"pb(models { name: "m" provider: "a" })pb");
-  Recorder r;
+  Recorder& r = *Open();
   Start(&r, "m");
   transport_.Respond(1, 200, "garbage");
   transport_.RunUntilIdle();

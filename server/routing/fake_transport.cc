@@ -67,6 +67,24 @@ void FakeTransport::RunUntilIdle() {
   }
 }
 
+void FakeTransport::Shutdown() {
+  for (;;) {
+    RunUntilIdle();
+    bool progressed = false;
+    for (TransferId id : active()) {
+      Complete(id, absl::CancelledError("transport shutting down"));
+      progressed = true;
+    }
+    if (!timers_.empty()) {
+      auto node = timers_.extract(timers_.begin());
+      timer_when_.erase(node.key().second);
+      node.mapped()();
+      progressed = true;
+    }
+    if (!progressed && posted_.empty()) return;
+  }
+}
+
 void FakeTransport::Advance(absl::Duration d) {
   const absl::Time until = now_ + d;
   RunUntilIdle();

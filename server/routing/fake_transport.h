@@ -40,6 +40,9 @@ class FakeTransport final : public http::Transport {
 
   // Runs posted work (and timers due) until nothing is left to run now.
   void RunUntilIdle();
+  // What HttpClient's destructor does: every transfer still running
+  // completes CANCELLED, every timer runs early, until nothing is left.
+  void Shutdown();
   // Moves the clock forward by `d`, firing due timers in order.
   void Advance(absl::Duration d);
   // Time until the next pending timer (InfiniteDuration if none).
