@@ -3,7 +3,12 @@ read from its build event file (--build_event_json_file): every test it
 ran or took from cache, via that test's test.xml (gtest, Bazel's own XML for
 plain sh_tests, and our Python runner all write JUnit-style XML). Going by
 the event file, not by the testlogs folder, keeps stale results of earlier
-runs out of the count."""
+runs out of the count.
+
+A test target that Bazel reports as not passed while its XML shows no failed
+case (LeakSanitizer reporting at exit, a crash after the last case, a
+timeout) counts as one failed case: the target failed, so the count must
+say so."""
 
 import json
 import sys
@@ -32,17 +37,23 @@ def main():
             if result is None:
                 continue
             label = event["id"]["testResult"]["label"]
+            if label in seen:
+                continue
+            target_failed = result.get("status", "PASSED") not in ("PASSED", "FLAKY")
+            p, f = 0, 0
             for output in result.get("testActionOutput", []):
-                if output["name"] != "test.xml" or label in seen:
+                if output["name"] != "test.xml":
                     continue
-                seen.add(label)
                 path = output["uri"][len("file://"):]
                 try:
                     p, f = xml_counts(path)
                 except (OSError, ET.ParseError):
                     p, f = 0, 1
-                passed += p
-                failed += f
+            seen.add(label)
+            if target_failed and f == 0:
+                f = 1
+            passed += p
+            failed += f
     print(passed, failed)
 
 
