@@ -17,10 +17,12 @@
 #include "server/common/status_details.h"
 #include "server/config/config.pb.h"
 #include "server/providers/adapter.h"
+#include "server/providers/common/adapter_test_util.h"
 
 namespace llmgateway::anthropic {
 namespace {
 
+using ::llmgateway::providers::test_util::ParseRequest;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::Not;
@@ -35,12 +37,6 @@ config::Provider Config(const std::string& textproto = "") {
                    textproto),
       &c));
   return c;
-}
-
-v1::GenerateRequest Req(const std::string& textproto) {
-  v1::GenerateRequest r;
-  EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(textproto, &r));
-  return r;
 }
 
 AttemptOptions Attempt(bool stream = false) {
@@ -61,7 +57,8 @@ TEST(AnthropicAdapterTest, UnaryRequest) {
   AnthropicAdapter a(Config(), kKey);
   AttemptOptions o = Attempt();
   o.request_id = "req-1";
-  absl::StatusOr<AdapterRequest> r = a.BuildRequest(Req(R"pb(prompt: "Hi")pb"), o);
+  absl::StatusOr<AdapterRequest> r =
+      a.BuildRequest(ParseRequest(R"pb(prompt: "Hi")pb"), o);
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->url, "https://api.anthropic.com/v1/messages");
   EXPECT_THAT(r->headers,
@@ -77,7 +74,8 @@ TEST(AnthropicAdapterTest, UnaryRequest) {
 TEST(AnthropicAdapterTest, StreamedRequestWithoutKey) {
   AnthropicAdapter a(Config(), "");
   absl::StatusOr<AdapterRequest> r =
-      a.BuildRequest(Req(R"pb(prompt: "Hi")pb"), Attempt(/*stream=*/true));
+      a.BuildRequest(ParseRequest(R"pb(prompt: "Hi")pb"),
+                     Attempt(/*stream=*/true));
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_THAT(r->headers,
               ElementsAre("Content-Type: application/json",
@@ -94,19 +92,22 @@ TEST(AnthropicAdapterTest, ConfigShapesTheBody) {
                                    media_types: "image/png"
                                  })pb"),
                      kKey);
-  absl::StatusOr<AdapterRequest> r = a.BuildRequest(Req(R"pb(prompt: "p")pb"), Attempt());
+  absl::StatusOr<AdapterRequest> r =
+      a.BuildRequest(ParseRequest(R"pb(prompt: "p")pb"), Attempt());
   ASSERT_TRUE(r.ok());
   EXPECT_THAT(r->body, HasSubstr(R"("max_tokens":1000)"));
 
   absl::Status s =
-      a.BuildRequest(Req(R"pb(prompt: "p" config { top_k: 3 })pb"), Attempt()).status();
+      a.BuildRequest(ParseRequest(R"pb(prompt: "p" config { top_k: 3 })pb"),
+                     Attempt())
+          .status();
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
   auto info = GetErrorInfo(s);
   ASSERT_TRUE(info.has_value());
   EXPECT_EQ(info->reason(), "UNSUPPORTED_FIELD");
   EXPECT_EQ(info->metadata().at("provider"), "claude");
 
-  s = a.BuildRequest(Req(R"pb(messages {
+  s = a.BuildRequest(ParseRequest(R"pb(messages {
                                 role: ROLE_USER
                                 parts { media { mime_type: "image/gif" data: "G" } }
                               })pb"),
@@ -123,7 +124,9 @@ TEST(AnthropicAdapterTest, ConfigShapesTheBody) {
 TEST(AnthropicAdapterTest, DropUnsupportedFromConfig) {
   AnthropicAdapter a(Config(R"pb(capabilities { drop_unsupported: true })pb"), kKey);
   absl::StatusOr<AdapterRequest> r =
-      a.BuildRequest(Req(R"pb(prompt: "p" config { seed: 1 top_k: 2 })pb"), Attempt());
+      a.BuildRequest(
+          ParseRequest(R"pb(prompt: "p" config { seed: 1 top_k: 2 })pb"),
+          Attempt());
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_THAT(r->body, HasSubstr(R"("top_k":2)"));
   EXPECT_THAT(r->body, Not(HasSubstr("seed")));

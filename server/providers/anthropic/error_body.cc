@@ -7,12 +7,14 @@
 #include <string_view>
 #include <utility>
 
+#include "server/providers/json/json_read.h"
 #include "simdjson.h"
 
 namespace llmgateway::anthropic {
 namespace {
 
 namespace od = ::simdjson::ondemand;
+using ::llmgateway::json::ForEachMemberWhileIntact;
 
 // A string value into *out; any other type leaves it alone. False when the
 // body broke.
@@ -28,45 +30,29 @@ bool ReadText(od::value v, std::string* out) {
 
 // {"type", "message"}. False when the body broke.
 bool ReadErrorObject(od::object obj, ErrorBody* out) {
-  for (auto field : obj) {
-    std::string_view key;
-    if (field.unescaped_key().get(key)) return false;
-    od::value v;
-    if (field.value().get(v)) return false;
-    bool ok = true;
-    if (key == "type") {
-      ok = ReadText(v, &out->type);
-    } else if (key == "message") {
-      ok = ReadText(v, &out->message);
-    }
-    if (!ok) return false;
-  }
-  return true;
+  return ForEachMemberWhileIntact(obj, [&](std::string_view key, od::value v) {
+    if (key == "type") return ReadText(v, &out->type);
+    if (key == "message") return ReadText(v, &out->message);
+    return true;
+  });
 }
 
 void ReadRoot(od::object root, ErrorBody* out) {
   std::string top_message;
-  for (auto field : root) {
-    std::string_view key;
-    if (field.unescaped_key().get(key)) break;
-    od::value v;
-    if (field.value().get(v)) break;
-    bool ok = true;
+  // A broken value ends the read; what was read before it is kept.
+  ForEachMemberWhileIntact(root, [&](std::string_view key, od::value v) {
     if (key == "error") {
       od::json_type t;
-      if (v.type().get(t)) break;
+      if (v.type().get(t)) return false;
       if (t == od::json_type::object) {
         od::object obj;
-        ok = !v.get_object().get(obj) && ReadErrorObject(obj, out);
-      } else {
-        ok = ReadText(v, &out->message);
+        return !v.get_object().get(obj) && ReadErrorObject(obj, out);
       }
-    } else if (key == "message") {
-      ok = ReadText(v, &top_message);
+      return ReadText(v, &out->message);
     }
-    // A broken value ends the read; what was read before it is kept.
-    if (!ok) break;
-  }
+    if (key == "message") return ReadText(v, &top_message);
+    return true;
+  });
   if (out->message.empty()) out->message = std::move(top_message);
 }
 

@@ -5,15 +5,15 @@
 #include <limits>
 #include <string_view>
 
-#include "server/providers/openai/json_fields.h"
+#include "server/providers/json/json_read.h"
 
 namespace llmgateway::anthropic {
 namespace {
 
 namespace od = ::simdjson::ondemand;
-using ::llmgateway::openai::json::FieldError;
-using ::llmgateway::openai::json::ForEachField;
-using ::llmgateway::openai::json::ReadInt;
+using ::llmgateway::json::FieldError;
+using ::llmgateway::json::ForEachField;
+using ::llmgateway::json::ReadInt;
 using ::simdjson::error_code;
 
 int64_t SaturatingAdd(int64_t a, int64_t b) {

@@ -1,6 +1,6 @@
 // What the Messages API's unary body and its stream events share: the
 // `usage` object and `stop_reason`, read into the v1 shapes. simdjson
-// On-Demand, like the generic readers in openai/json_fields.h it builds on.
+// On-Demand, like the generic readers in json/json_read.h it builds on.
 #ifndef LLM_GATEWAY_SERVER_PROVIDERS_ANTHROPIC_MESSAGE_FIELDS_H_
 #define LLM_GATEWAY_SERVER_PROVIDERS_ANTHROPIC_MESSAGE_FIELDS_H_
 

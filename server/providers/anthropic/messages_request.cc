@@ -13,22 +13,25 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
-#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
-#include "absl/types/span.h"
-#include "google/protobuf/struct.pb.h"
-#include "server/common/status_details.h"
 #include "server/providers/anthropic/json_response_tool.h"
+#include "server/providers/common/body_size.h"
+#include "server/providers/common/field_policy.h"
+#include "server/providers/common/media.h"
+#include "server/providers/common/request_checks.h"
 #include "server/providers/json/json_writer.h"
 #include "simdjson.h"
 
 namespace llmgateway::anthropic {
 namespace {
 
-using ::google::protobuf::Struct;
 using ::llmgateway::json::JsonWriter;
+using ::llmgateway::providers::Base64Literal;
+using ::llmgateway::providers::Base64Payload;
+using ::llmgateway::providers::FieldPolicy;
+using ::llmgateway::providers::PartPath;
 using ::llmgateway::v1::GenerateRequest;
 using ::llmgateway::v1::GenerationConfig;
 using ::llmgateway::v1::Media;
@@ -45,6 +48,18 @@ constexpr absl::string_view kProviderKind = "anthropic";
 // request somewhere else (model), change the conversation behind the
 // gateway's back (messages) or break the response parser (stream).
 constexpr absl::string_view kGatewayKeys[] = {"model", "messages", "stream"};
+
+// What this format writes around the request's text: media and tool
+// results in blocks, signed reasoning sent back, the JSON response tool's
+// description around a json_schema.
+constexpr providers::BodyFraming kFraming = [] {
+  providers::BodyFraming f;
+  f.media = 96;
+  f.tool_result = 64;
+  f.reasoning = true;
+  f.json_schema = 160;
+  return f;
+}();
 
 constexpr int kDefaultMaxTokens = 4096;
 // Anthropic rejects a smaller thinking budget.
@@ -65,68 +80,9 @@ constexpr EffortBudget kEffortBudgets[] = {
 // own, freed afterwards: the thread's parser keeps its buffers for good.
 constexpr size_t kMaxReusedParserCapacity = size_t{1} << 20;
 
-absl::Status NotSupported(absl::string_view field,
-                          const MessagesRequestOptions& o) {
-  return WithErrorInfo(
-      InvalidField(field, absl::StrCat("not supported by provider \"",
-                                       o.provider_name, "\"")),
-      "UNSUPPORTED_FIELD",
-      {{kMetaField, field}, {kMetaProvider, o.provider_name}});
-}
-
-std::string PartPath(int i, int j) {
-  return absl::StrCat("messages[", i, "].parts[", j, "]");
-}
-
-// "Image/PNG; foo=bar" -> "image/png": MIME types are case-insensitive, and
-// parameters do not change which block the media becomes.
-std::string MimeEssence(absl::string_view mime) {
-  const size_t semicolon = mime.find(';');
-  if (semicolon != absl::string_view::npos) mime = mime.substr(0, semicolon);
-  return absl::AsciiStrToLower(absl::StripAsciiWhitespace(mime));
-}
-
-bool MimeAllowed(absl::string_view essence,
-                 absl::Span<const std::string> allowed) {
-  if (allowed.empty()) return true;
-  for (const std::string& entry : allowed) {
-    const std::string e = absl::AsciiStrToLower(entry);
-    if (e == essence) return true;
-    if (absl::EndsWith(e, "/*") &&
-        absl::StartsWith(essence,
-                         absl::string_view(e).substr(0, e.size() - 1))) {
-      return true;
-    }
-  }
-  return false;
-}
-
-// The payload of a base64 data: URL, or false for any other URI.
-bool Base64Payload(absl::string_view uri, absl::string_view* payload) {
-  if (!absl::StartsWithIgnoreCase(uri, "data:")) return false;
-  const size_t comma = uri.find(',');
-  if (comma == absl::string_view::npos) return false;
-  if (!absl::EndsWithIgnoreCase(uri.substr(0, comma), ";base64")) return false;
-  *payload = uri.substr(comma + 1);
-  return true;
-}
-
 bool IsHttpUrl(absl::string_view uri) {
   return absl::StartsWithIgnoreCase(uri, "https://") ||
          absl::StartsWithIgnoreCase(uri, "http://");
-}
-
-// `data` in base64 as a JSON string literal. Base64 text needs no JSON
-// escaping, so megabytes of media are not scanned for escapes.
-std::string Base64Literal(absl::string_view data) {
-  std::string literal;
-  literal.reserve((data.size() + 2) / 3 * 4 + 2);
-  literal.push_back('"');
-  std::string b64;
-  absl::Base64Escape(data, &b64);
-  literal.append(b64);
-  literal.push_back('"');
-  return literal;
 }
 
 bool ParsesAsObject(simdjson::dom::parser& parser, absl::string_view json) {
@@ -159,74 +115,26 @@ struct Turn {
   std::vector<Block> blocks;
 };
 
-// Writes one request body. Errors are kept in `status_` (the first one wins)
+// Writes one request body. Errors are kept in `policy_` (the first one wins)
 // so that every mapped field checks the unsupported-field policy in one line;
 // Build() looks at it between stages and throws the half-written body away.
 class BodyWriter {
  public:
   BodyWriter(const GenerateRequest& request,
              const MessagesRequestOptions& options)
-      : r_(request), o_(options) {
-    auto it = r_.provider_options().find(std::string(kProviderKind));
-    if (it != r_.provider_options().end()) provider_options_ = &it->second;
-  }
+      : r_(request),
+        o_(options),
+        policy_(request, kProviderKind, options.provider_name,
+                options.unsupported_fields, options.drop_unsupported) {}
 
   absl::StatusOr<std::string> Build();
 
  private:
-  size_t EstimateSize() const;
-
-  void Fail(absl::Status s) {
-    if (status_.ok()) status_ = std::move(s);
-  }
+  void Fail(absl::Status s) { policy_.Fail(std::move(s)); }
   void Fail(absl::string_view field, absl::string_view problem) {
     Fail(absl::InvalidArgumentError(absl::StrCat(field, ": ", problem)));
   }
 
-  // Whether the provider's config lists `field` or a field above it
-  // ("config.reasoning" covers "config.reasoning.effort").
-  bool Listed(absl::string_view field) const {
-    for (const std::string& entry : o_.unsupported_fields) {
-      if (field == entry) return true;
-      if (absl::StartsWith(field, entry) && field.size() > entry.size() &&
-          field[entry.size()] == '.') {
-        return true;
-      }
-    }
-    return false;
-  }
-
-  // provider_options["anthropic"] sets this body key itself: the option
-  // wins, so the gateway's own value is not written (a JSON key must not
-  // repeat).
-  bool Overridden(absl::string_view key) const {
-    return provider_options_ != nullptr &&
-           provider_options_->fields().count(std::string(key)) > 0;
-  }
-
-  // A set field the provider cannot take: left out when dropping, else the
-  // error naming it. Always false: there is nothing to write.
-  bool Refuse(absl::string_view field) {
-    if (!o_.drop_unsupported) Fail(NotSupported(field, o_));
-    return false;
-  }
-
-  // Whether to write the set v1 `field` as the body's `key`.
-  bool Send(absl::string_view field, absl::string_view key) {
-    if (Overridden(key)) return false;
-    if (Listed(field)) return Refuse(field);
-    return true;
-  }
-
-  // Tool settings mean nothing to a provider without tools, so "tools"
-  // covers them too.
-  bool SendToolSetting(absl::string_view field) {
-    if (Overridden("tool_choice")) return false;
-    if (Listed("tools") || Listed(field)) return Refuse(field);
-    return true;
-  }
-
-  void CheckProviderOptions();
   void PlanMessages();
   void PlanMessage(const Message& m, int i);
   void AddBlock(bool assistant, const Part& p, int i, int j);
@@ -240,11 +148,10 @@ class BodyWriter {
   void WriteJsonResponseTool(const ResponseFormat& f);
   void WriteToolChoice(bool json, bool caller_tools);
   void WriteSampling(const GenerationConfig& c);
-  void WriteProviderOptions();
 
   const GenerateRequest& r_;
   const MessagesRequestOptions& o_;
-  const Struct* provider_options_ = nullptr;
+  FieldPolicy policy_;
   // Planned before anything is written.
   std::vector<const Part*> system_;
   std::vector<Turn> turns_;
@@ -252,19 +159,7 @@ class BodyWriter {
   int64_t budget_ = 0;      // Thinking budget; 0: thinking off.
   std::string body_;
   JsonWriter w_{&body_};
-  absl::Status status_;
 };
-
-void BodyWriter::CheckProviderOptions() {
-  if (provider_options_ == nullptr) return;
-  for (absl::string_view key : kGatewayKeys) {
-    if (provider_options_->fields().count(std::string(key)) > 0) {
-      return Fail(absl::StrCat("provider_options[\"", kProviderKind, "\"].",
-                               key),
-                  "set by the gateway");
-    }
-  }
-}
 
 void BodyWriter::AddBlock(bool assistant, const Part& p, int i, int j) {
   if (turns_.empty() || turns_.back().assistant != assistant) {
@@ -274,7 +169,7 @@ void BodyWriter::AddBlock(bool assistant, const Part& p, int i, int j) {
 }
 
 void BodyWriter::PlanMessages() {
-  for (int i = 0; i < r_.messages_size() && status_.ok(); ++i) {
+  for (int i = 0; i < r_.messages_size() && policy_.ok(); ++i) {
     PlanMessage(r_.messages(i), i);
   }
   // The Messages API wants a user turn's tool results before anything else
@@ -288,21 +183,7 @@ void BodyWriter::PlanMessages() {
 }
 
 void BodyWriter::PlanMessage(const Message& m, int i) {
-  const std::string role_path = absl::StrCat("messages[", i, "].role");
-  switch (m.role()) {
-    case v1::ROLE_SYSTEM:
-    case v1::ROLE_DEVELOPER:
-    case v1::ROLE_USER:
-    case v1::ROLE_ASSISTANT:
-    case v1::ROLE_TOOL:
-      break;
-    case v1::ROLE_UNSPECIFIED:
-      return Fail(role_path, "must be set");
-    default:
-      // Open enum: a value from a newer client.
-      return Fail(role_path,
-                  absl::StrCat("unknown value ", static_cast<int>(m.role())));
-  }
+  if (absl::Status s = providers::CheckRole(m, i); !s.ok()) return Fail(s);
   if (m.role() == v1::ROLE_TOOL && m.parts_size() == 0) {
     return Fail(absl::StrCat("messages[", i, "].parts"),
                 "a tool message holds tool_result parts");
@@ -376,7 +257,7 @@ void BodyWriter::PlanLimits() {
   const GenerationConfig& c = r_.config();
   int64_t caller_max = 0;
   if (c.has_max_output_tokens() &&
-      Send("config.max_output_tokens", "max_tokens")) {
+      policy_.Send("config.max_output_tokens", "max_tokens")) {
     caller_max = c.max_output_tokens();
   }
   if (c.has_reasoning()) {
@@ -386,7 +267,7 @@ void BodyWriter::PlanLimits() {
       if (rc.budget_tokens() < 0) {
         return Fail("config.reasoning.budget_tokens", "must not be negative");
       }
-      if (Send("config.reasoning.budget_tokens", "thinking")) {
+      if (policy_.Send("config.reasoning.budget_tokens", "thinking")) {
         budget_ = rc.budget_tokens();
       }
       if (budget_ > 0 && caller_max > 0 && budget_ >= caller_max) {
@@ -397,7 +278,7 @@ void BodyWriter::PlanLimits() {
                          "\" counts thinking in its max_tokens"));
       }
     } else if (!rc.effort().empty() &&
-               Send("config.reasoning.effort", "thinking")) {
+               policy_.Send("config.reasoning.effort", "thinking")) {
       const std::string effort = absl::AsciiStrToLower(rc.effort());
       const EffortBudget* found = nullptr;
       for (const EffortBudget& e : kEffortBudgets) {
@@ -428,7 +309,7 @@ void BodyWriter::PlanLimits() {
     }
     // include_reasoning: nothing to send (see the header).
   }
-  if (Overridden("max_tokens")) return;
+  if (policy_.Overridden("max_tokens")) return;
   if (caller_max > 0) {
     max_tokens_ = caller_max;
   } else {
@@ -439,7 +320,7 @@ void BodyWriter::PlanLimits() {
 }
 
 void BodyWriter::WriteSystem() {
-  if (system_.empty() || Overridden("system")) return;
+  if (system_.empty() || policy_.Overridden("system")) return;
   w_.Key("system");
   if (system_.size() == 1) {
     w_.String(system_[0]->text());
@@ -469,7 +350,7 @@ void BodyWriter::WriteMessages() {
       w_.BeginArray();
       for (const Block& b : t.blocks) {
         WriteBlock(b);
-        if (!status_.ok()) return;
+        if (!policy_.ok()) return;
       }
       w_.EndArray();
     }
@@ -520,28 +401,19 @@ void BodyWriter::WriteBlock(const Block& b) {
 }
 
 void BodyWriter::WriteMedia(const Media& media, int i, int j) {
-  const std::string path = PartPath(i, j);
-  const std::string essence = MimeEssence(media.mime_type());
-  if (essence.empty()) {
-    return Fail(absl::StrCat(path, ".media.mime_type"), "must be set");
-  }
-  if (media.source_case() == Media::SOURCE_NOT_SET ||
-      (media.has_data() && media.data().empty()) ||
-      (media.has_uri() && media.uri().empty())) {
-    return Fail(absl::StrCat(path, ".media"), "data or uri must be set");
-  }
+  absl::StatusOr<std::string> checked =
+      providers::CheckMedia(media, i, j, o_.media_types, o_.provider_name);
+  if (!checked.ok()) return Fail(checked.status());
+  const std::string& essence = *checked;
+  // The format has blocks for images and PDFs only.
   const bool image = absl::StartsWith(essence, "image/");
-  if (!MimeAllowed(essence, o_.media_types) ||
-      (!image && essence != "application/pdf")) {
-    return Fail(absl::StrCat(path, ".media.mime_type"),
-                absl::StrCat("\"", media.mime_type(),
-                             "\" is not supported by provider \"",
-                             o_.provider_name, "\""));
+  if (!image && essence != "application/pdf") {
+    return Fail(providers::UnsupportedMediaType(media, i, j, o_.provider_name));
   }
   absl::string_view payload;
   const bool base64_url = media.has_uri() && Base64Payload(media.uri(), &payload);
   if (media.has_uri() && !base64_url && !IsHttpUrl(media.uri())) {
-    return Fail(absl::StrCat(path, ".media.uri"),
+    return Fail(absl::StrCat(PartPath(i, j), ".media.uri"),
                 absl::StrCat("provider \"", o_.provider_name,
                              "\" takes http(s) URLs and base64 data: URLs"));
   }
@@ -558,7 +430,7 @@ void BodyWriter::WriteMedia(const Media& media, int i, int j) {
     if (base64_url) {
       w_.String(payload);
     } else {
-      w_.RawJson(Base64Literal(media.data()));
+      w_.RawJson(Base64Literal("", media.data()));
     }
   }
   w_.EndObject().EndObject();
@@ -589,10 +461,11 @@ void BodyWriter::WriteTools() {
   if (f.has_json_schema() || f.has_json_object()) {
     // The JSON format is a tool call here: a provider without tools cannot
     // take it either.
-    json = !(Listed(json_field) || Listed("tools")) || Refuse(json_field);
+    json = !(policy_.Listed(json_field) || policy_.Listed("tools")) ||
+           policy_.Refuse(json_field);
   }
   if (json) {
-    if (Overridden("tools") || Overridden("tool_choice")) {
+    if (policy_.Overridden("tools") || policy_.Overridden("tool_choice")) {
       return Fail(json_field,
                   absl::StrCat("provider \"", o_.provider_name,
                                "\" answers in JSON through a forced tool "
@@ -609,7 +482,8 @@ void BodyWriter::WriteTools() {
     }
   }
 
-  const bool caller_tools = r_.tools_size() > 0 && Send("tools", "tools");
+  const bool caller_tools =
+      r_.tools_size() > 0 && policy_.Send("tools", "tools");
   if (caller_tools || json) {
     w_.Key("tools").BeginArray();
     for (int k = 0; caller_tools && k < r_.tools_size(); ++k) {
@@ -663,22 +537,22 @@ void BodyWriter::WriteJsonResponseTool(const ResponseFormat& f) {
 // caller's.
 void BodyWriter::WriteToolChoice(bool json, bool caller_tools) {
   const ToolChoice& tc = r_.tool_choice();
-  if (!tc.function_name().empty() && tc.mode() != ToolChoice::MODE_REQUIRED) {
-    return Fail("tool_choice.function_name", "only with MODE_REQUIRED");
+  if (absl::Status s = providers::CheckToolChoice(tc); !s.ok()) {
+    return Fail(s);
   }
-  if (!ToolChoice::Mode_IsValid(tc.mode())) {
-    return Fail("tool_choice.mode",
-                absl::StrCat("unknown value ", static_cast<int>(tc.mode())));
-  }
+  // Both settings go into the body's tool_choice, so that is the key an
+  // option would override.
   ToolChoice::Mode mode = tc.mode();
-  if (mode != ToolChoice::MODE_UNSPECIFIED && !SendToolSetting("tool_choice")) {
+  if (mode != ToolChoice::MODE_UNSPECIFIED &&
+      !policy_.SendToolSetting("tool_choice", "tool_choice")) {
     mode = ToolChoice::MODE_UNSPECIFIED;
   }
   const GenerationConfig& c = r_.config();
   // Parallel calls are the default: only "false" has anything to send.
-  const bool serial = c.has_parallel_tool_calls() && !c.parallel_tool_calls() &&
-                      SendToolSetting("config.parallel_tool_calls");
-  if (!status_.ok() || Overridden("tool_choice")) return;
+  const bool serial =
+      c.has_parallel_tool_calls() && !c.parallel_tool_calls() &&
+      policy_.SendToolSetting("config.parallel_tool_calls", "tool_choice");
+  if (!policy_.ok() || policy_.Overridden("tool_choice")) return;
 
   absl::string_view type;
   absl::string_view name;
@@ -699,7 +573,7 @@ void BodyWriter::WriteToolChoice(bool json, bool caller_tools) {
       disable_parallel = true;  // One answer.
     }
   } else {
-    if (!caller_tools && !Overridden("tools")) {
+    if (!caller_tools && !policy_.Overridden("tools")) {
       // Without tools a tool choice means nothing, except a demand for a
       // call that cannot be made.
       if (mode == ToolChoice::MODE_REQUIRED) {
@@ -734,134 +608,66 @@ void BodyWriter::WriteToolChoice(bool json, bool caller_tools) {
 }
 
 void BodyWriter::WriteSampling(const GenerationConfig& c) {
-  if (c.has_temperature() && Send("config.temperature", "temperature")) {
+  if (c.has_temperature() &&
+      policy_.Send("config.temperature", "temperature")) {
     w_.Key("temperature").Double(c.temperature());
   }
-  if (c.has_top_p() && Send("config.top_p", "top_p")) {
+  if (c.has_top_p() && policy_.Send("config.top_p", "top_p")) {
     w_.Key("top_p").Double(c.top_p());
   }
-  if (c.has_top_k() && Send("config.top_k", "top_k")) {
+  if (c.has_top_k() && policy_.Send("config.top_k", "top_k")) {
     w_.Key("top_k").Int(c.top_k());
   }
   if (c.stop_sequences_size() > 0 &&
-      Send("config.stop_sequences", "stop_sequences")) {
+      policy_.Send("config.stop_sequences", "stop_sequences")) {
     w_.Key("stop_sequences").BeginArray();
     for (const std::string& s : c.stop_sequences()) w_.String(s);
     w_.EndArray();
   }
   // The Messages API has no field for these, whatever the config says.
-  if (c.has_seed()) Refuse("config.seed");
-  if (c.has_presence_penalty()) Refuse("config.presence_penalty");
-  if (c.has_frequency_penalty()) Refuse("config.frequency_penalty");
-}
-
-// Sorted keys, like JsonWriter::ProtoStruct: the same request gives the same
-// bytes (golden tests, request logs).
-void BodyWriter::WriteProviderOptions() {
-  if (provider_options_ == nullptr) return;
-  using Entry =
-      google::protobuf::Map<std::string, google::protobuf::Value>::value_type;
-  std::vector<const Entry*> entries;
-  entries.reserve(provider_options_->fields().size());
-  for (const Entry& e : provider_options_->fields()) entries.push_back(&e);
-  std::sort(entries.begin(), entries.end(),
-            [](const Entry* a, const Entry* b) { return a->first < b->first; });
-  for (const Entry* e : entries) w_.Key(e->first).ProtoValue(e->second);
-}
-
-// A guess at the body's size, so the string grows once in the common case.
-size_t BodyWriter::EstimateSize() const {
-  size_t n = 256 + o_.upstream_model.size() + r_.prompt().size() +
-             r_.end_user_id().size();
-  for (const Message& m : r_.messages()) {
-    n += 48;
-    for (const Part& p : m.parts()) {
-      n += 32;
-      switch (p.kind_case()) {
-        case Part::kText:
-          n += p.text().size();
-          break;
-        case Part::kMedia:
-          n += 96 + p.media().uri().size() +
-               (p.media().data().size() + 2) / 3 * 4;
-          break;
-        case Part::kToolCall:
-          n += 64 + p.tool_call().id().size() + p.tool_call().name().size() +
-               p.tool_call().arguments().size();
-          break;
-        case Part::kToolResult:
-          n += 64 + p.tool_result().tool_call_id().size() +
-               p.tool_result().content().size();
-          break;
-        case Part::kReasoning:
-          n += 64 + p.reasoning().text().size() +
-               p.reasoning().signature().size() +
-               p.reasoning().redacted_data().size();
-          break;
-        case Part::KIND_NOT_SET:
-          break;
-      }
-    }
-  }
-  // Struct JSON runs larger than its wire size (quotes, punctuation).
-  for (const v1::Tool& t : r_.tools()) {
-    n += 64 + t.name().size() + t.description().size() +
-         2 * t.parameters().ByteSizeLong();
-  }
-  if (r_.has_config()) {
-    for (const std::string& s : r_.config().stop_sequences()) n += 4 + s.size();
-    if (r_.config().response_format().has_json_schema()) {
-      n += 160 + 2 * r_.config().response_format().json_schema().ByteSizeLong();
-    }
-  }
-  if (provider_options_ != nullptr) n += 2 * provider_options_->ByteSizeLong();
-  // Escapes (newlines and quotes in prompts) make the body a bit longer than
-  // its text.
-  return n + n / 16;
+  if (c.has_seed()) policy_.Refuse("config.seed");
+  if (c.has_presence_penalty()) policy_.Refuse("config.presence_penalty");
+  if (c.has_frequency_penalty()) policy_.Refuse("config.frequency_penalty");
 }
 
 absl::StatusOr<std::string> BodyWriter::Build() {
   // Both checks are the API layer's job; repeated because the body would be
   // silently wrong without them.
-  if (!r_.prompt().empty() && r_.messages_size() > 0) {
-    return absl::InvalidArgumentError(
-        "prompt: must not be set together with messages");
+  if (absl::Status s = providers::CheckPromptOrMessages(r_); !s.ok()) {
+    return s;
   }
-  if (r_.prompt().empty() && r_.messages_size() == 0) {
-    return absl::InvalidArgumentError(
-        "messages: either messages or prompt must be set");
-  }
-  CheckProviderOptions();
+  policy_.CheckProviderOptions(kGatewayKeys);
   PlanMessages();
-  if (!status_.ok()) return status_;
+  if (!policy_.ok()) return policy_.status();
   if (r_.messages_size() > 0 && turns_.empty()) {
     return absl::InvalidArgumentError(absl::StrCat(
         "messages: provider \"", o_.provider_name,
         "\" needs a user or assistant message with content"));
   }
   PlanLimits();
-  if (!status_.ok()) return status_;
+  if (!policy_.ok()) return policy_.status();
 
-  body_.reserve(EstimateSize());
+  body_.reserve(providers::EstimateBodySize(
+      r_, o_.upstream_model, policy_.provider_options(), kFraming));
   w_.BeginObject();
   w_.Key("model").String(o_.upstream_model);
   if (max_tokens_ > 0) w_.Key("max_tokens").Int(max_tokens_);
   WriteSystem();
   WriteMessages();
-  if (!status_.ok()) return status_;
+  if (!policy_.ok()) return policy_.status();
   WriteTools();
-  if (!status_.ok()) return status_;
+  if (!policy_.ok()) return policy_.status();
   if (r_.has_config()) WriteSampling(r_.config());
   if (budget_ > 0) {
     w_.Key("thinking").BeginObject().Key("type").String("enabled");
     w_.Key("budget_tokens").Int(budget_);
     w_.EndObject();
   }
-  if (!r_.end_user_id().empty() && Send("end_user_id", "metadata")) {
+  if (!r_.end_user_id().empty() && policy_.Send("end_user_id", "metadata")) {
     w_.Key("metadata").BeginObject().Key("user_id").String(r_.end_user_id());
     w_.EndObject();
   }
-  if (!status_.ok()) return status_;
+  if (!policy_.ok()) return policy_.status();
   // labels are the gateway's own (logs, metrics, cost) and routing is the
   // router's: neither goes upstream.
 
@@ -869,23 +675,9 @@ absl::StatusOr<std::string> BodyWriter::Build() {
   if (o_.stream) w_.Key("stream").Bool(true);
   // Last, as the caller's final word on the body; keys the gateway also
   // writes were skipped above (Overridden).
-  WriteProviderOptions();
+  policy_.WriteProviderOptions(w_);
   w_.EndObject();
   return std::move(body_);
-}
-
-// Every error above is INVALID_ARGUMENT "<field path>: <problem>"; this gives
-// each the details the API promises (ErrorInfo INVALID_REQUEST with the
-// field, a BadRequest violation) in one place instead of at every site.
-absl::Status WithFieldDetails(absl::Status status) {
-  if (status.code() != absl::StatusCode::kInvalidArgument ||
-      GetErrorInfo(status).has_value()) {
-    return status;
-  }
-  const absl::string_view message = status.message();
-  const size_t colon = message.find(": ");
-  if (colon == absl::string_view::npos) return status;
-  return InvalidField(message.substr(0, colon), message.substr(colon + 2));
 }
 
 }  // namespace
@@ -893,7 +685,8 @@ absl::Status WithFieldDetails(absl::Status status) {
 absl::StatusOr<std::string> BuildMessagesRequest(
     const GenerateRequest& request, const MessagesRequestOptions& options) {
   absl::StatusOr<std::string> body = BodyWriter(request, options).Build();
-  if (!body.ok()) return WithFieldDetails(body.status());
+  // Every error above is INVALID_ARGUMENT "<field path>: <problem>".
+  if (!body.ok()) return providers::WithFieldDetails(body.status());
   return body;
 }
 

@@ -9,16 +9,17 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
-#include "google/protobuf/text_format.h"
 #include "gtest/gtest.h"
 #include "llmgateway/v1/generation.pb.h"
 #include "server/common/status_details.h"
 #include "server/providers/anthropic/messages_response.h"
-#include "simdjson.h"
+#include "server/providers/common/adapter_test_util.h"
 
 namespace llmgateway::anthropic {
 namespace {
 
+using ::llmgateway::providers::test_util::ExpectValidJson;
+using ::llmgateway::providers::test_util::ParseRequest;
 using ::testing::HasSubstr;
 
 constexpr char kModel[] = "claude-sonnet-4-5";
@@ -30,13 +31,6 @@ constexpr char kPromptHead[] =
     R"({"model":"claude-sonnet-4-5","max_tokens":4096,"messages":[)"
     R"({"role":"user","content":"p"}])";
 
-v1::GenerateRequest Req(const std::string& textproto) {
-  v1::GenerateRequest r;
-  EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(textproto, &r))
-      << textproto;
-  return r;
-}
-
 MessagesRequestOptions Options() {
   MessagesRequestOptions o;
   o.upstream_model = kModel;
@@ -44,19 +38,10 @@ MessagesRequestOptions Options() {
   return o;
 }
 
-// Every body built here must parse, whatever golden string it is compared
-// with: a typo in a golden string cannot hide invalid output.
-void ExpectValidJson(const std::string& body) {
-  simdjson::dom::parser parser;
-  simdjson::dom::element root;
-  EXPECT_EQ(parser.parse(simdjson::padded_string(body)).get(root),
-            simdjson::SUCCESS)
-      << body;
-}
-
 std::string Build(const std::string& textproto,
                   const MessagesRequestOptions& o = Options()) {
-  absl::StatusOr<std::string> body = BuildMessagesRequest(Req(textproto), o);
+  absl::StatusOr<std::string> body =
+      BuildMessagesRequest(ParseRequest(textproto), o);
   EXPECT_TRUE(body.ok()) << body.status();
   if (!body.ok()) return "";
   ExpectValidJson(*body);
@@ -73,7 +58,8 @@ std::string Build(const v1::GenerateRequest& request) {
 
 absl::Status BuildError(const std::string& textproto,
                         const MessagesRequestOptions& o = Options()) {
-  absl::StatusOr<std::string> body = BuildMessagesRequest(Req(textproto), o);
+  absl::StatusOr<std::string> body =
+      BuildMessagesRequest(ParseRequest(textproto), o);
   EXPECT_FALSE(body.ok()) << *body;
   return body.status();
 }
@@ -337,7 +323,7 @@ TEST(BuildMessagesRequestTest, ToolResultsGoFirstInAMergedUserTurn) {
 TEST(BuildMessagesRequestTest, ToolCallArgumentsMustBeAJsonObject) {
   for (const char* arguments :
        {"not json", "[1,2]", "\"s\"", "{\"a\":1} trailing", "{\"a\":", "42"}) {
-    v1::GenerateRequest r = Req(R"pb(
+    v1::GenerateRequest r = ParseRequest(R"pb(
       messages {
         role: ROLE_USER
         parts { text: "u" }
@@ -442,7 +428,7 @@ TEST(BuildMessagesRequestTest, BadRolesAndParts) {
                   messages { parts { text: "x" } }
                 )pb"),
                 "messages[0].role: must be set");
-  v1::GenerateRequest unknown_role = Req(R"pb(
+  v1::GenerateRequest unknown_role = ParseRequest(R"pb(
     messages { parts { text: "x" } }
   )pb");
   unknown_role.mutable_messages(0)->set_role(static_cast<v1::Role>(99));
@@ -517,7 +503,7 @@ TEST(BuildMessagesRequestTest, ThinkingWithSignatureRoundTrip) {
   v1::GenerateResponse response;
   ASSERT_TRUE(ParseMessagesResponse(answer, &response).ok());
 
-  v1::GenerateRequest next = Req(R"pb(
+  v1::GenerateRequest next = ParseRequest(R"pb(
     messages {
       role: ROLE_USER
       parts { text: "Weather in Paris?" }
@@ -775,7 +761,8 @@ TEST(BuildMessagesRequestTest, BadToolsAndToolChoice) {
                       tools { name: "f" }
                       tool_choice { mode: MODE_AUTO function_name: "f" })pb"),
       "tool_choice.function_name: only with MODE_REQUIRED");
-  v1::GenerateRequest unknown_mode = Req(R"pb(prompt: "p" tools { name: "f" })pb");
+  v1::GenerateRequest unknown_mode =
+      ParseRequest(R"pb(prompt: "p" tools { name: "f" })pb");
   unknown_mode.mutable_tool_choice()->set_mode(
       static_cast<v1::ToolChoice::Mode>(7));
   ExpectInvalid(BuildMessagesRequest(unknown_mode, Options()).status(),

@@ -4,37 +4,33 @@
 #include "server/providers/anthropic/messages_response.h"
 
 #include <cstddef>
-#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 
 #include "absl/status/status.h"
-#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "server/providers/anthropic/json_response_tool.h"
 #include "server/providers/anthropic/message_fields.h"
-#include "server/providers/openai/json_fields.h"
+#include "server/providers/common/response_body.h"
+#include "server/providers/json/json_read.h"
 #include "simdjson.h"
 
 namespace llmgateway::anthropic {
 namespace {
 
 namespace od = ::simdjson::ondemand;
-using ::llmgateway::openai::json::CheckNull;
-using ::llmgateway::openai::json::FieldError;
-using ::llmgateway::openai::json::ForEachElement;
-using ::llmgateway::openai::json::ForEachField;
-using ::llmgateway::openai::json::Malformed;
-using ::llmgateway::openai::json::ReadObject;
-using ::llmgateway::openai::json::ReadString;
+using ::llmgateway::json::AbslView;
+using ::llmgateway::json::CheckNull;
+using ::llmgateway::json::FieldError;
+using ::llmgateway::json::ForEachElement;
+using ::llmgateway::json::ForEachField;
+using ::llmgateway::json::ForEachRootField;
+using ::llmgateway::json::Malformed;
+using ::llmgateway::json::ReadRawObject;
+using ::llmgateway::json::ReadString;
 using ::simdjson::error_code;
-
-// Past this size a body gets a parser of its own, freed afterwards: the
-// thread's parser keeps its buffers (several times the body's size) for
-// good, and one huge answer should not pin that much memory per thread.
-constexpr size_t kMaxReusedParserCapacity = size_t{1} << 20;
 
 constexpr absl::string_view kMalformed =
     "upstream returned a malformed Anthropic message: ";
@@ -57,19 +53,6 @@ struct Answer {
   int tool_calls = 0;
   bool json_answer = false;
 };
-
-// An object's JSON text exactly as sent (a tool call's input: v1 carries it
-// as text), without the whitespace after it.
-error_code ReadRawObject(od::value v, std::string_view* out) {
-  std::optional<od::object> obj;
-  if (error_code e = ReadObject(v, &obj); e || !obj) return e;
-  std::string_view raw;
-  if (error_code e = obj->raw_json().get(raw)) return e;
-  const absl::string_view trimmed =
-      absl::StripTrailingAsciiWhitespace(absl::string_view(raw.data(), raw.size()));
-  *out = std::string_view(trimmed.data(), trimmed.size());
-  return simdjson::SUCCESS;
-}
 
 absl::Status ReadContentBlock(od::value v, const std::string& path,
                               ContentBlock* b) {
@@ -142,67 +125,51 @@ absl::Status AddBlock(const ContentBlock& b, const std::string& path,
   return absl::OkStatus();
 }
 
-absl::Status ParseDocument(od::document& doc, v1::GenerateResponse* r) {
-  od::object root;
-  if (error_code e = doc.get_object().get(root)) {
-    return Malformed("expected a JSON object", e);
-  }
+// The body's root object into *r, in any key order.
+absl::Status Parse(od::parser& parser, simdjson::padded_string_view json,
+                   v1::GenerateResponse* r) {
   Answer answer;
   bool has_content = false;
   std::string_view type;
   std::string_view stop_reason;
   TokenUsage usage;
   bool has_usage = false;
-  for (auto field : root) {
-    std::string_view key;
-    if (error_code e = field.unescaped_key().get(key)) {
-      return Malformed("top-level object", e);
-    }
-    od::value v;
-    if (error_code e = field.value().get(v)) {
-      return Malformed("top-level object", e);
-    }
-    absl::Status s;
-    error_code e = simdjson::SUCCESS;
-    if (key == "id") {
-      e = ReadString(v, r->mutable_id());
-    } else if (key == "model") {
-      e = ReadString(v, r->mutable_model());
-    } else if (key == "type") {
-      e = ReadString(v, &type);
-    } else if (key == "stop_reason") {
-      e = ReadString(v, &stop_reason);
-    } else if (key == "content") {
-      // A repeated key replaces, as JSON parsers usually do (last wins).
-      r->clear_message();
-      r->clear_text();
-      answer = Answer();
-      has_content = true;
-      s = ForEachElement(v, "content", [&](size_t i, od::value bv) {
-        ContentBlock block;
-        const std::string path = absl::StrCat("content[", i, "]");
-        absl::Status bs = ReadContentBlock(bv, path, &block);
-        if (bs.ok()) bs = AddBlock(block, path, &answer, r);
-        return bs;
+  const absl::Status status = ForEachRootField(
+      parser, json, [&](std::string_view key, od::value v) -> absl::Status {
+        absl::Status s;
+        error_code e = simdjson::SUCCESS;
+        if (key == "id") {
+          e = ReadString(v, r->mutable_id());
+        } else if (key == "model") {
+          e = ReadString(v, r->mutable_model());
+        } else if (key == "type") {
+          e = ReadString(v, &type);
+        } else if (key == "stop_reason") {
+          e = ReadString(v, &stop_reason);
+        } else if (key == "content") {
+          // A repeated key replaces, as JSON parsers usually do (last wins).
+          r->clear_message();
+          r->clear_text();
+          answer = Answer();
+          has_content = true;
+          s = ForEachElement(v, "content", [&](size_t i, od::value bv) {
+            ContentBlock block;
+            const std::string path = absl::StrCat("content[", i, "]");
+            absl::Status bs = ReadContentBlock(bv, path, &block);
+            if (bs.ok()) bs = AddBlock(block, path, &answer, r);
+            return bs;
+          });
+        } else if (key == "usage") {
+          usage = TokenUsage();
+          bool is_null;
+          if ((e = CheckNull(v, &is_null))) return Malformed("usage", e);
+          has_usage = !is_null;
+          if (has_usage) s = ParseUsage(v, "usage", &usage);
+        }
+        if (e) return Malformed(AbslView(key), e);
+        return s;
       });
-    } else if (key == "usage") {
-      usage = TokenUsage();
-      bool is_null;
-      if ((e = CheckNull(v, &is_null))) return Malformed("usage", e);
-      has_usage = !is_null;
-      if (has_usage) s = ParseUsage(v, "usage", &usage);
-    }
-    if (e) {
-      return Malformed(absl::string_view(key.data(), key.size()), e);
-    }
-    if (!s.ok()) return s;
-  }
-  // Closing the root object does not end the document: `{...} garbage` (two
-  // bodies run together, a proxy's appendix) is not a message.
-  if (doc.current_location().error() != simdjson::OUT_OF_BOUNDS) {
-    return Malformed("trailing content after the JSON object",
-                     simdjson::TRAILING_CONTENT);
-  }
+  if (!status.ok()) return status;
   if (type == "error") {
     return absl::UnavailableError("the body is an error object");
   }
@@ -210,66 +177,20 @@ absl::Status ParseDocument(od::document& doc, v1::GenerateResponse* r) {
 
   r->mutable_message()->set_role(v1::ROLE_ASSISTANT);
   r->set_finish_reason(AnswerFinishReason(
-      absl::string_view(stop_reason.data(), stop_reason.size()),
-      answer.tool_calls, answer.json_answer));
+      AbslView(stop_reason), answer.tool_calls, answer.json_answer));
   if (has_usage) ToV1Usage(usage, r->mutable_usage());
   return absl::OkStatus();
-}
-
-absl::Status Parse(od::parser& parser, simdjson::padded_string_view json,
-                   v1::GenerateResponse* r) {
-  od::document doc;
-  if (error_code e = parser.iterate(json).get(doc)) {
-    return Malformed("not JSON", e);
-  }
-  return ParseDocument(doc, r);
 }
 
 }  // namespace
 
 absl::Status ParseMessagesResponse(const std::string& body,
                                    v1::GenerateResponse* out) {
-  // Parsed into a fresh message and moved over at the end, so a failure
-  // leaves *out as the caller had it.
-  v1::GenerateResponse r;
-  simdjson::padded_string copy;
-  simdjson::padded_string_view json;
-  if (body.capacity() - body.size() >= simdjson::SIMDJSON_PADDING) {
-    json =
-        simdjson::padded_string_view(body.data(), body.size(), body.capacity());
-  } else {
-    copy = simdjson::padded_string(body.data(), body.size());
-    json = copy;
-  }
-
-  absl::Status s;
-  if (body.size() <= kMaxReusedParserCapacity) {
-    // One parser per thread: On-Demand allows one live document per parser,
-    // and nothing here keeps a document past this call.
-    thread_local od::parser parser;
-    s = Parse(parser, json, &r);
-  } else {
-    od::parser parser;
-    s = Parse(parser, json, &r);
-  }
-  // UNAVAILABLE: to the caller a broken answer is a failed upstream call (the
-  // routing layer may retry or fall back). The messages name paths into the
-  // body, never its content: it may hold the end user's data.
-  if (!s.ok()) {
-    return absl::UnavailableError(absl::StrCat(kMalformed, s.message()));
-  }
-
-  out->set_id(std::move(*r.mutable_id()));
-  out->set_model(std::move(*r.mutable_model()));
-  out->mutable_message()->Swap(r.mutable_message());
-  out->set_text(std::move(*r.mutable_text()));
-  out->set_finish_reason(r.finish_reason());
-  if (r.has_usage()) {
-    out->mutable_usage()->Swap(r.mutable_usage());
-  } else {
-    out->clear_usage();
-  }
-  return absl::OkStatus();
+  return providers::ParseResponseBody(
+      body, kMalformed,
+      [](od::parser& parser, simdjson::padded_string_view json,
+         v1::GenerateResponse* r) { return Parse(parser, json, r); },
+      out);
 }
 
 }  // namespace llmgateway::anthropic

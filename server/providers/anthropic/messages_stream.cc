@@ -15,74 +15,33 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
-#include "server/common/status_details.h"
 #include "server/providers/anthropic/error_body.h"
 #include "server/providers/anthropic/json_response_tool.h"
-#include "server/providers/openai/json_fields.h"
-#include "server/providers/upstream_error.h"
+#include "server/providers/common/stream_error.h"
+#include "server/providers/json/json_input.h"
+#include "server/providers/json/json_read.h"
 #include "simdjson.h"
 
 namespace llmgateway::anthropic {
 namespace {
 
 namespace od = ::simdjson::ondemand;
-using ::llmgateway::openai::json::CheckNull;
-using ::llmgateway::openai::json::FieldError;
-using ::llmgateway::openai::json::ForEachField;
-using ::llmgateway::openai::json::Malformed;
-using ::llmgateway::openai::json::ReadInt;
-using ::llmgateway::openai::json::ReadObject;
-using ::llmgateway::openai::json::ReadString;
+using ::llmgateway::json::AbslView;
+using ::llmgateway::json::CheckNull;
+using ::llmgateway::json::FieldError;
+using ::llmgateway::json::ForEachField;
+using ::llmgateway::json::ForEachRootField;
+using ::llmgateway::json::Malformed;
+using ::llmgateway::json::ParseEvent;
+using ::llmgateway::json::ReadInt;
+using ::llmgateway::json::ReadRawObject;
+using ::llmgateway::json::ReadString;
 using ::simdjson::error_code;
-
-// Past this size an event gets a parser of its own, and the scratch copy is
-// released afterwards: one huge event should not pin that much memory per
-// thread or per stream.
-constexpr size_t kMaxReusedCapacity = size_t{1} << 20;
-
-// The upstream's own words go into the status message (they help the
-// caller), but bounded: status messages travel in gRPC trailers, and an
-// oversized trailer turns the error into an unrelated INTERNAL.
-constexpr size_t kMaxUpstreamMessageBytes = 1024;
-
-absl::string_view AbslView(std::string_view s) {
-  // Debian's absl::string_view is its own class, not std::string_view.
-  return absl::string_view(s.data(), s.size());
-}
 
 void Append(std::string_view from, std::string* to) {
   // mutable_*()->append, not set_*(p, n): protobuf 3.21's setter builds a
   // temporary std::string first.
   to->append(from.data(), from.size());
-}
-
-// An object's JSON text as sent, without the whitespace after it.
-error_code ReadRawObject(od::value v, std::string_view* out) {
-  std::optional<od::object> obj;
-  if (error_code e = ReadObject(v, &obj); e || !obj) return e;
-  std::string_view raw;
-  if (error_code e = obj->raw_json().get(raw)) return e;
-  const absl::string_view trimmed = absl::StripTrailingAsciiWhitespace(AbslView(raw));
-  *out = std::string_view(trimmed.data(), trimmed.size());
-  return simdjson::SUCCESS;
-}
-
-// The message of an error event, bounded and cut at a UTF-8 boundary.
-std::string UpstreamMessage(const ErrorBody& body) {
-  std::string message = !body.message.empty() ? body.message
-                        : !body.type.empty()  ? body.type
-                                              : std::string("no details");
-  if (message.size() > kMaxUpstreamMessageBytes) {
-    size_t cut = kMaxUpstreamMessageBytes;
-    // Back off over continuation bytes (10xxxxxx) to a character's start.
-    while (cut > 0 &&
-           (static_cast<unsigned char>(message[cut]) & 0xC0) == 0x80) {
-      --cut;
-    }
-    message.resize(cut);
-    message += "...";
-  }
-  return message;
 }
 
 // The status an error event's type stands for: the code its HTTP
@@ -101,18 +60,17 @@ absl::StatusCode CodeForErrorType(absl::string_view type) {
 }
 
 absl::Status StreamError(absl::string_view provider, absl::string_view data) {
-  const ErrorBody body = ParseErrorBody(data);
+  ErrorBody body = ParseErrorBody(data);
   const absl::StatusCode code = CodeForErrorType(body.type);
   // The gateway's own key was refused: its message may quote the key.
   const std::string message =
       code == absl::StatusCode::kInternal
           ? std::string("the gateway's credentials were rejected")
-          : UpstreamMessage(body);
-  return WithErrorInfo(
-      absl::Status(code, absl::StrCat("provider \"", provider,
-                                      "\" reported an error mid-stream: ",
-                                      message)),
-      "UPSTREAM_STREAM_ERROR", {{kMetaProvider, provider}});
+          : providers::BoundUpstreamMessage(
+                !body.message.empty() ? std::move(body.message)
+                : !body.type.empty()  ? std::move(body.type)
+                                      : std::string("no details"));
+  return providers::MidStreamError(code, provider, message);
 }
 
 }  // namespace
@@ -216,55 +174,33 @@ absl::Status ReadDelta(od::value v, Event* ev) {
 
 absl::Status ReadEvent(od::parser& parser, simdjson::padded_string_view json,
                        Event* ev) {
-  od::document doc;
-  if (error_code e = parser.iterate(json).get(doc)) {
-    return Malformed("not JSON", e);
-  }
-  od::object root;
-  if (error_code e = doc.get_object().get(root)) {
-    return Malformed("expected a JSON object", e);
-  }
-  for (auto field : root) {
-    std::string_view key;
-    if (error_code e = field.unescaped_key().get(key)) {
-      return Malformed("top-level object", e);
-    }
-    od::value v;
-    if (error_code e = field.value().get(v)) {
-      return Malformed("top-level object", e);
-    }
-    absl::Status s;
-    error_code e = simdjson::SUCCESS;
-    if (key == "type") {
-      e = ReadString(v, &ev->type);
-    } else if (key == "index") {
-      int64_t index = 0;
-      bool is_null = false;
-      if (!(e = CheckNull(v, &is_null)) && !is_null &&
-          !(e = ReadInt(v, &index))) {
-        ev->index = index;
-      }
-    } else if (key == "message") {
-      s = ReadMessage(v, ev);
-    } else if (key == "content_block") {
-      s = ReadContentBlock(v, ev);
-    } else if (key == "delta") {
-      s = ReadDelta(v, ev);
-    } else if (key == "usage") {
-      ev->has_usage = true;
-      s = ParseUsage(v, "usage", &ev->usage);
-    }
-    // Only the keys above set `e`: naming the key quotes nothing unknown.
-    if (e) return Malformed(AbslView(key), e);
-    if (!s.ok()) return s;
-  }
-  // Closing the root object does not end the document: `{...} garbage` (two
-  // events run together) is not an event.
-  if (doc.current_location().error() != simdjson::OUT_OF_BOUNDS) {
-    return Malformed("trailing content after the JSON object",
-                     simdjson::TRAILING_CONTENT);
-  }
-  return absl::OkStatus();
+  return ForEachRootField(
+      parser, json, [&](std::string_view key, od::value v) -> absl::Status {
+        absl::Status s;
+        error_code e = simdjson::SUCCESS;
+        if (key == "type") {
+          e = ReadString(v, &ev->type);
+        } else if (key == "index") {
+          int64_t index = 0;
+          bool is_null = false;
+          if (!(e = CheckNull(v, &is_null)) && !is_null &&
+              !(e = ReadInt(v, &index))) {
+            ev->index = index;
+          }
+        } else if (key == "message") {
+          s = ReadMessage(v, ev);
+        } else if (key == "content_block") {
+          s = ReadContentBlock(v, ev);
+        } else if (key == "delta") {
+          s = ReadDelta(v, ev);
+        } else if (key == "usage") {
+          ev->has_usage = true;
+          s = ParseUsage(v, "usage", &ev->usage);
+        }
+        // Only the keys above set `e`: naming the key quotes nothing unknown.
+        if (e) return Malformed(AbslView(key), e);
+        return s;
+      });
 }
 
 // A tool_use block's input at its start: Anthropic sends {} and the real
@@ -279,7 +215,7 @@ bool HasInput(std::string_view input) {
 }  // namespace
 
 MessagesStreamDecoder::MessagesStreamDecoder(std::string provider)
-    : provider_(std::move(provider)) {}
+    : envelope_(std::move(provider)) {}
 
 absl::Status MessagesStreamDecoder::StartBlock(
     const Event& ev, v1::GenerateStreamResponse* delta) {
@@ -369,11 +305,7 @@ absl::Status MessagesStreamDecoder::ApplyBlockDelta(
 absl::Status MessagesStreamDecoder::Apply(const Event& ev,
                                           v1::GenerateStreamResponse* delta) {
   if (ev.type == "message_start") {
-    // The first one that names them wins, as for a chunk stream.
-    if (id_.empty()) id_.assign(ev.message_id.data(), ev.message_id.size());
-    if (model_.empty()) {
-      model_.assign(ev.message_model.data(), ev.message_model.size());
-    }
+    envelope_.Name(ev.message_id, ev.message_model);
     if (ev.has_usage) usage_ = ev.usage;
     return absl::OkStatus();
   }
@@ -405,58 +337,34 @@ absl::StatusOr<MessagesStreamDecoder::Result> MessagesStreamDecoder::Decode(
   if (done_) return Result::kNothing;
   // An event with blank data is a keep-alive, not a malformed event.
   if (absl::StripAsciiWhitespace(data).empty()) {
-    if (event_type == "error") return StreamError(provider_, data);
+    if (event_type == "error") return StreamError(envelope_.provider(), data);
     return Result::kNothing;
   }
 
-  // simdjson reads up to SIMDJSON_PADDING bytes past the end, and `data`
-  // points into curl's buffer, which promises none: one copy into scratch_
-  // (no allocation once it has grown). The padding is made part of the
-  // string (zeroed) rather than left as spare capacity, so no byte simdjson
-  // reads is outside the string or uninitialised.
-  const size_t padded_size = data.size() + simdjson::SIMDJSON_PADDING;
-  // Guarded: before C++20 libstdc++'s reserve() also shrinks, which would
-  // reallocate whenever an event is smaller than the last.
-  if (scratch_.capacity() < padded_size) scratch_.reserve(padded_size);
-  scratch_.assign(data.data(), data.size());
-  scratch_.resize(padded_size, '\0');
-  const simdjson::padded_string_view json(scratch_.data(), data.size(),
-                                          scratch_.size());
-
   // Parses and applies the event while `parser` (whose buffer the Event's
   // views point into) is alive.
-  auto decode = [&](od::parser& parser) -> absl::Status {
-    Event ev;
-    ev.usage = usage_;
-    absl::Status s = ReadEvent(parser, json, &ev);
-    // The JSON's own type is the event's kind; the SSE name stands in for a
-    // missing one (some proxies strip fields, never the framing).
-    if (s.ok() && ev.type.empty()) {
-      ev.type = std::string_view(event_type.data(), event_type.size());
-    }
-    if (ev.type == "error" || (!s.ok() && event_type == "error")) {
-      return StreamError(provider_, data);
-    }
-    if (s.ok()) s = Apply(ev, delta);
-    if (!s.ok()) {
-      return UpstreamBadResponse(
-          provider_, absl::UnavailableError(absl::StrCat(
-                         "malformed Anthropic stream event: ", s.message())));
-    }
-    return absl::OkStatus();
-  };
-  absl::Status status;
-  if (data.size() <= kMaxReusedCapacity) {
-    // One parser per thread: a stream's events are decoded one at a time
-    // and no document outlives this call, so streams on the same HTTP loop
-    // thread share its buffers.
-    thread_local od::parser parser;
-    status = decode(parser);
-  } else {
-    od::parser parser;
-    status = decode(parser);
-    std::string().swap(scratch_);
-  }
+  const absl::Status status = ParseEvent(
+      data, &scratch_,
+      [&](od::parser& parser,
+          simdjson::padded_string_view json) -> absl::Status {
+        Event ev;
+        ev.usage = usage_;
+        absl::Status s = ReadEvent(parser, json, &ev);
+        // The JSON's own type is the event's kind; the SSE name stands in
+        // for a missing one (some proxies strip fields, never the framing).
+        if (s.ok() && ev.type.empty()) {
+          ev.type = std::string_view(event_type.data(), event_type.size());
+        }
+        if (ev.type == "error" || (!s.ok() && event_type == "error")) {
+          return StreamError(envelope_.provider(), data);
+        }
+        if (s.ok()) s = Apply(ev, delta);
+        if (!s.ok()) {
+          return providers::MalformedEvent(envelope_.provider(),
+                                           "Anthropic stream event", s);
+        }
+        return absl::OkStatus();
+      });
   if (!status.ok()) {
     delta->Clear();
     return status;
@@ -469,21 +377,12 @@ absl::StatusOr<MessagesStreamDecoder::Result> MessagesStreamDecoder::Decode(
     delta->Clear();
     return Result::kNothing;
   }
-  if (!sent_first_) {
-    // The caller learns who answers from the first message it gets; later
-    // deltas stay lean.
-    delta->set_id(id_);
-    delta->set_model(model_);
-    delta->set_provider(provider_);
-    sent_first_ = true;
-  }
+  envelope_.StampFirst(delta);
   return Result::kDelta;
 }
 
 void MessagesStreamDecoder::Finish(v1::GenerateStreamResponse* last) {
-  last->set_id(id_);
-  last->set_model(model_);
-  last->set_provider(provider_);
+  envelope_.StampLast(last);
   last->set_finish_reason(AnswerFinishReason(stop_reason_, tool_calls_,
                                              json_answer_));
   // Always present, zero if the upstream sent none: the contract promises

@@ -14,6 +14,7 @@
 #include "llmgateway/v1/generation.pb.h"
 #include "server/providers/adapter.h"
 #include "server/providers/anthropic/message_fields.h"
+#include "server/providers/common/stream_envelope.h"
 
 namespace llmgateway::anthropic {
 
@@ -77,10 +78,7 @@ class MessagesStreamDecoder final : public StreamDecoder {
   absl::Status ApplyBlockDelta(const Event& event,
                                llmgateway::v1::GenerateStreamResponse* delta);
 
-  std::string provider_;
-  std::string id_;
-  std::string model_;
-  bool sent_first_ = false;
+  providers::StreamEnvelope envelope_;
   bool done_ = false;
   std::string stop_reason_;
   TokenUsage usage_;

@@ -4,8 +4,6 @@
 // on the JSON response tool, and on malformed events.
 #include "server/providers/anthropic/messages_stream.h"
 
-#include <cstring>
-#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -15,16 +13,17 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "gmock/gmock.h"
-#include "google/protobuf/text_format.h"
-#include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
 #include "llmgateway/v1/generation.pb.h"
 #include "server/common/status_details.h"
+#include "server/providers/common/adapter_test_util.h"
 
 namespace llmgateway::anthropic {
 namespace {
 
 using Result = MessagesStreamDecoder::Result;
+using ::llmgateway::providers::test_util::DecodeExact;
+using ::llmgateway::providers::test_util::ExpectProto;
 using ::testing::HasSubstr;
 using ::testing::Not;
 using ::testing::StartsWith;
@@ -36,31 +35,6 @@ struct Event {
   std::string type;
   std::string data;
 };
-
-// `data` in a heap block of exactly its size, as curl's buffer would be:
-// ASan reports any read past the end.
-absl::StatusOr<Result> DecodeExact(MessagesStreamDecoder& d,
-                                   absl::string_view type,
-                                   absl::string_view data,
-                                   v1::GenerateStreamResponse* delta) {
-  std::unique_ptr<char[]> bytes(new char[data.empty() ? 1 : data.size()]);
-  if (!data.empty()) std::memcpy(bytes.get(), data.data(), data.size());
-  return d.Decode(type, absl::string_view(bytes.get(), data.size()), delta);
-}
-
-v1::GenerateStreamResponse Proto(const std::string& text) {
-  v1::GenerateStreamResponse m;
-  EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(text, &m)) << text;
-  return m;
-}
-
-void ExpectProto(const v1::GenerateStreamResponse& got,
-                 const std::string& want) {
-  EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(got, Proto(want)))
-      << "got:\n"
-      << got.DebugString() << "want:\n"
-      << want;
-}
 
 // Feeds a whole stream, which must decode without error and end with
 // message_stop; returns the deltas sent and, last, Finish's message.

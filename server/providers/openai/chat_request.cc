@@ -4,28 +4,30 @@
 // being dropped silently.
 #include "server/providers/openai/chat_request.h"
 
-#include <algorithm>
 #include <cstddef>
 #include <string>
 #include <utility>
-#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
-#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
-#include "absl/types/span.h"
-#include "google/protobuf/struct.pb.h"
-#include "server/common/status_details.h"
+#include "server/providers/common/body_size.h"
+#include "server/providers/common/field_policy.h"
+#include "server/providers/common/media.h"
+#include "server/providers/common/request_checks.h"
 #include "server/providers/json/json_writer.h"
 
 namespace llmgateway::openai {
 namespace {
 
-using ::google::protobuf::Struct;
 using ::llmgateway::json::JsonWriter;
+using ::llmgateway::providers::Base64Literal;
+using ::llmgateway::providers::Base64Payload;
+using ::llmgateway::providers::FieldPolicy;
+using ::llmgateway::providers::IsDataUrl;
+using ::llmgateway::providers::PartPath;
 using ::llmgateway::v1::GenerateRequest;
 using ::llmgateway::v1::GenerationConfig;
 using ::llmgateway::v1::Media;
@@ -43,66 +45,32 @@ constexpr absl::string_view kProviderKind = "openai";
 constexpr absl::string_view kGatewayKeys[] = {"model", "messages", "stream",
                                               "stream_options"};
 
+// What this format writes around the request's text: message names go in,
+// reasoning does not (see WriteAssistantMessage).
+constexpr providers::BodyFraming kFraming = [] {
+  providers::BodyFraming f;
+  f.message_name = true;
+  return f;
+}();
+
 // OpenAI's Chat Completions rejects inline file_data without a filename
 // (400 "Missing required parameter ...file.file_id"), and v1 Media has none.
 constexpr absl::string_view kPdfFilename = "document.pdf";
 
-absl::Status NotSupported(absl::string_view field,
-                          const ChatRequestOptions& o) {
-  return WithErrorInfo(
-      InvalidField(field, absl::StrCat("not supported by provider \"",
-                                       o.provider_name, "\"")),
-      "UNSUPPORTED_FIELD", {{kMetaField, field}, {kMetaProvider, o.provider_name}});
-}
-
-std::string PartPath(int i, int j) {
-  return absl::StrCat("messages[", i, "].parts[", j, "]");
-}
-
-absl::StatusOr<absl::string_view> RoleName(const Message& m, int i) {
-  switch (m.role()) {
+// The role's name in the body; the role is one CheckRole passed.
+absl::string_view RoleName(v1::Role role) {
+  switch (role) {
     case v1::ROLE_SYSTEM:
-      return absl::string_view("system");
+      return "system";
     case v1::ROLE_DEVELOPER:
-      return absl::string_view("developer");
-    case v1::ROLE_USER:
-      return absl::string_view("user");
+      return "developer";
     case v1::ROLE_ASSISTANT:
-      return absl::string_view("assistant");
+      return "assistant";
     case v1::ROLE_TOOL:
-      return absl::string_view("tool");
-    case v1::ROLE_UNSPECIFIED:
-      return absl::InvalidArgumentError(
-          absl::StrCat("messages[", i, "].role: must be set"));
+      return "tool";
     default:
-      // Open enum: a value from a newer client.
-      return absl::InvalidArgumentError(
-          absl::StrCat("messages[", i, "].role: unknown value ",
-                       static_cast<int>(m.role())));
+      return "user";
   }
-}
-
-// "Image/PNG; foo=bar" -> "image/png": MIME types are case-insensitive, and
-// parameters do not change which content part the media becomes.
-std::string MimeEssence(absl::string_view mime) {
-  const size_t semicolon = mime.find(';');
-  if (semicolon != absl::string_view::npos) mime = mime.substr(0, semicolon);
-  return absl::AsciiStrToLower(absl::StripAsciiWhitespace(mime));
-}
-
-bool MimeAllowed(absl::string_view essence,
-                 absl::Span<const std::string> allowed) {
-  if (allowed.empty()) return true;
-  for (const std::string& entry : allowed) {
-    const std::string e = absl::AsciiStrToLower(entry);
-    if (e == essence) return true;
-    if (absl::EndsWith(e, "/*") &&
-        absl::StartsWith(essence,
-                         absl::string_view(e).substr(0, e.size() - 1))) {
-      return true;
-    }
-  }
-  return false;
 }
 
 // RFC 3986 scheme ("https:", "data:", "gs:"): an OpenAI file id
@@ -120,98 +88,22 @@ bool HasScheme(absl::string_view uri) {
   return true;
 }
 
-bool IsDataUrl(absl::string_view uri) {
-  return absl::StartsWithIgnoreCase(uri, "data:");
-}
-
-// The payload of a base64 data: URL, or false for any other URI.
-bool Base64Payload(absl::string_view uri, absl::string_view* payload) {
-  if (!IsDataUrl(uri)) return false;
-  const size_t comma = uri.find(',');
-  if (comma == absl::string_view::npos) return false;
-  if (!absl::EndsWithIgnoreCase(uri.substr(0, comma), ";base64")) return false;
-  *payload = uri.substr(comma + 1);
-  return true;
-}
-
-// A JSON string literal of `prefix` followed by `data` in base64. Base64 text
-// needs no JSON escaping, so megabytes of media are not scanned for escapes.
-std::string Base64Literal(absl::string_view prefix, absl::string_view data) {
-  std::string b64;
-  absl::Base64Escape(data, &b64);
-  std::string literal;
-  literal.reserve(prefix.size() + b64.size() + 8);
-  json::AppendJsonString(prefix, &literal);
-  literal.pop_back();  // Its closing quote: the base64 text goes first.
-  literal.append(b64);
-  literal.push_back('"');
-  return literal;
-}
-
-// Writes one request body. Errors are kept in `status_` (the first one wins)
+// Writes one request body. Errors are kept in `policy_` (the first one wins)
 // so that every mapped field checks the unsupported-field policy in one line;
 // Build() looks at it between stages and throws the half-written body away.
 class BodyWriter {
  public:
   BodyWriter(const GenerateRequest& request, const ChatRequestOptions& options)
-      : r_(request), o_(options) {
-    auto it = r_.provider_options().find(std::string(kProviderKind));
-    if (it != r_.provider_options().end()) provider_options_ = &it->second;
-  }
+      : r_(request),
+        o_(options),
+        policy_(request, kProviderKind, options.provider_name,
+                options.unsupported_fields, options.drop_unsupported) {}
 
   absl::StatusOr<std::string> Build();
 
  private:
-  size_t EstimateSize() const;
+  void Fail(absl::Status s) { policy_.Fail(std::move(s)); }
 
-  void Fail(absl::Status s) {
-    if (status_.ok()) status_ = std::move(s);
-  }
-
-  // Whether the provider's config lists `field` or a field above it
-  // ("config.reasoning" covers "config.reasoning.effort").
-  bool Listed(absl::string_view field) const {
-    for (const std::string& entry : o_.unsupported_fields) {
-      if (field == entry) return true;
-      if (absl::StartsWith(field, entry) && field.size() > entry.size() &&
-          field[entry.size()] == '.') {
-        return true;
-      }
-    }
-    return false;
-  }
-
-  // provider_options["openai"] sets this body key itself: the option wins,
-  // so the gateway's own value is not written (a JSON key must not repeat).
-  bool Overridden(absl::string_view key) const {
-    return provider_options_ != nullptr &&
-           provider_options_->fields().count(std::string(key)) > 0;
-  }
-
-  // A set field the provider cannot take: left out when dropping, else the
-  // error naming it. Always false: there is nothing to write.
-  bool Refuse(absl::string_view field) {
-    if (!o_.drop_unsupported) Fail(NotSupported(field, o_));
-    return false;
-  }
-
-  // Whether to write the set v1 `field` as the body's `key`.
-  bool Send(absl::string_view field, absl::string_view key) {
-    if (Overridden(key)) return false;
-    if (Listed(field)) return Refuse(field);
-    return true;
-  }
-
-  // Tool settings mean nothing to a provider without tools (and OpenAI
-  // rejects tool_choice or parallel_tool_calls without tools), so "tools"
-  // covers them too.
-  bool SendToolSetting(absl::string_view field, absl::string_view key) {
-    if (Overridden(key)) return false;
-    if (Listed("tools") || Listed(field)) return Refuse(field);
-    return true;
-  }
-
-  void CheckProviderOptions();
   void WriteMessage(const Message& m, int i);
   void WriteContentMessage(const Message& m, int i, absl::string_view role);
   void WriteAssistantMessage(const Message& m, int i);
@@ -220,31 +112,16 @@ class BodyWriter {
   void WriteTools();
   void WriteConfig(const GenerationConfig& c);
   void WriteResponseFormat(const ResponseFormat& f);
-  void WriteProviderOptions();
 
   const GenerateRequest& r_;
   const ChatRequestOptions& o_;
-  const Struct* provider_options_ = nullptr;
+  FieldPolicy policy_;
   std::string body_;
   JsonWriter w_{&body_};
-  absl::Status status_;
 };
 
-void BodyWriter::CheckProviderOptions() {
-  if (provider_options_ == nullptr) return;
-  for (absl::string_view key : kGatewayKeys) {
-    if (provider_options_->fields().count(std::string(key)) > 0) {
-      Fail(absl::InvalidArgumentError(absl::StrCat("provider_options[\"",
-                                                   kProviderKind, "\"].", key,
-                                                   ": set by the gateway")));
-      return;
-    }
-  }
-}
-
 void BodyWriter::WriteMessage(const Message& m, int i) {
-  absl::StatusOr<absl::string_view> role = RoleName(m, i);
-  if (!role.ok()) return Fail(role.status());
+  if (absl::Status s = providers::CheckRole(m, i); !s.ok()) return Fail(s);
   for (int j = 0; j < m.parts_size(); ++j) {
     if (m.parts(j).kind_case() == Part::KIND_NOT_SET) {
       return Fail(absl::InvalidArgumentError(
@@ -257,7 +134,7 @@ void BodyWriter::WriteMessage(const Message& m, int i) {
     case v1::ROLE_ASSISTANT:
       return WriteAssistantMessage(m, i);
     default:
-      return WriteContentMessage(m, i, *role);
+      return WriteContentMessage(m, i, RoleName(m.role()));
   }
 }
 
@@ -307,7 +184,7 @@ void BodyWriter::WriteContentMessage(const Message& m, int i,
   } else {
     // Separate parts stay separate: joining them would invent a separator.
     w_.BeginArray();
-    for (int j = 0; j < m.parts_size() && status_.ok(); ++j) {
+    for (int j = 0; j < m.parts_size() && policy_.ok(); ++j) {
       const Part& p = m.parts(j);
       if (p.has_text()) {
         w_.BeginObject().Key("type").String("text").Key("text").String(
@@ -323,23 +200,10 @@ void BodyWriter::WriteContentMessage(const Message& m, int i,
 }
 
 void BodyWriter::WriteMedia(const Media& media, int i, int j) {
-  const std::string essence = MimeEssence(media.mime_type());
-  if (essence.empty()) {
-    return Fail(absl::InvalidArgumentError(
-        absl::StrCat(PartPath(i, j), ".media.mime_type: must be set")));
-  }
-  if (media.source_case() == Media::SOURCE_NOT_SET ||
-      (media.has_data() && media.data().empty()) ||
-      (media.has_uri() && media.uri().empty())) {
-    return Fail(absl::InvalidArgumentError(
-        absl::StrCat(PartPath(i, j), ".media: data or uri must be set")));
-  }
-  auto unsupported_type = [&] {
-    return absl::InvalidArgumentError(absl::StrCat(
-        PartPath(i, j), ".media.mime_type: \"", media.mime_type(),
-        "\" is not supported by provider \"", o_.provider_name, "\""));
-  };
-  if (!MimeAllowed(essence, o_.media_types)) return Fail(unsupported_type());
+  absl::StatusOr<std::string> checked =
+      providers::CheckMedia(media, i, j, o_.media_types, o_.provider_name);
+  if (!checked.ok()) return Fail(checked.status());
+  const std::string& essence = *checked;
 
   if (absl::StartsWith(essence, "image/")) {
     w_.BeginObject().Key("type").String("image_url");
@@ -403,7 +267,7 @@ void BodyWriter::WriteMedia(const Media& media, int i, int j) {
     return;
   }
 
-  Fail(unsupported_type());
+  Fail(providers::UnsupportedMediaType(media, i, j, o_.provider_name));
 }
 
 // Text as content, tool calls as tool_calls. Reasoning parts are left out:
@@ -512,7 +376,7 @@ void BodyWriter::WriteToolMessages(const Message& m, int i) {
 }
 
 void BodyWriter::WriteTools() {
-  if (r_.tools_size() > 0 && Send("tools", "tools")) {
+  if (r_.tools_size() > 0 && policy_.Send("tools", "tools")) {
     w_.Key("tools").BeginArray();
     for (int k = 0; k < r_.tools_size(); ++k) {
       const v1::Tool& t = r_.tools(k);
@@ -533,25 +397,27 @@ void BodyWriter::WriteTools() {
   }
 
   const ToolChoice& tc = r_.tool_choice();
-  if (!tc.function_name().empty() && tc.mode() != ToolChoice::MODE_REQUIRED) {
-    return Fail(absl::InvalidArgumentError(
-        "tool_choice.function_name: only with MODE_REQUIRED"));
+  if (absl::Status s = providers::CheckToolChoice(tc); !s.ok()) {
+    return Fail(s);
   }
+  // Tool settings mean nothing to a provider without tools (and OpenAI
+  // rejects tool_choice or parallel_tool_calls without tools), so "tools"
+  // covers them too (SendToolSetting).
   switch (tc.mode()) {
     case ToolChoice::MODE_UNSPECIFIED:
       break;  // Auto, OpenAI's default: nothing to send.
     case ToolChoice::MODE_AUTO:
-      if (SendToolSetting("tool_choice", "tool_choice")) {
+      if (policy_.SendToolSetting("tool_choice", "tool_choice")) {
         w_.Key("tool_choice").String("auto");
       }
       break;
     case ToolChoice::MODE_NONE:
-      if (SendToolSetting("tool_choice", "tool_choice")) {
+      if (policy_.SendToolSetting("tool_choice", "tool_choice")) {
         w_.Key("tool_choice").String("none");
       }
       break;
     case ToolChoice::MODE_REQUIRED:
-      if (!SendToolSetting("tool_choice", "tool_choice")) break;
+      if (!policy_.SendToolSetting("tool_choice", "tool_choice")) break;
       w_.Key("tool_choice");
       if (tc.function_name().empty()) {
         w_.String("required");
@@ -562,63 +428,68 @@ void BodyWriter::WriteTools() {
       }
       break;
     default:
-      return Fail(absl::InvalidArgumentError(absl::StrCat(
-          "tool_choice.mode: unknown value ", static_cast<int>(tc.mode()))));
+      break;  // Refused by CheckToolChoice.
   }
 
   if (r_.has_config() && r_.config().has_parallel_tool_calls() &&
-      SendToolSetting("config.parallel_tool_calls", "parallel_tool_calls")) {
+      policy_.SendToolSetting("config.parallel_tool_calls",
+                              "parallel_tool_calls")) {
     w_.Key("parallel_tool_calls").Bool(r_.config().parallel_tool_calls());
   }
 }
 
 void BodyWriter::WriteConfig(const GenerationConfig& c) {
-  if (c.has_temperature() && Send("config.temperature", "temperature")) {
+  if (c.has_temperature() &&
+      policy_.Send("config.temperature", "temperature")) {
     w_.Key("temperature").Double(c.temperature());
   }
-  if (c.has_top_p() && Send("config.top_p", "top_p")) {
+  if (c.has_top_p() && policy_.Send("config.top_p", "top_p")) {
     w_.Key("top_p").Double(c.top_p());
   }
   // Not OpenAI's own parameter, but vLLM, llama.cpp's server and others
   // take it; providers that do not list it as unsupported.
-  if (c.has_top_k() && Send("config.top_k", "top_k")) {
+  if (c.has_top_k() && policy_.Send("config.top_k", "top_k")) {
     w_.Key("top_k").Int(c.top_k());
   }
   const absl::string_view max_tokens_key =
       o_.max_tokens_field.empty() ? "max_tokens" : o_.max_tokens_field;
   // Either name in provider_options is the caller's own token limit: sending
   // the gateway's under the other name too would set two limits.
-  if (c.has_max_output_tokens() && !Overridden("max_tokens") &&
-      !Overridden("max_completion_tokens") &&
-      Send("config.max_output_tokens", max_tokens_key)) {
+  if (c.has_max_output_tokens() && !policy_.Overridden("max_tokens") &&
+      !policy_.Overridden("max_completion_tokens") &&
+      policy_.Send("config.max_output_tokens", max_tokens_key)) {
     w_.Key(max_tokens_key).Int(c.max_output_tokens());
   }
-  if (c.stop_sequences_size() > 0 && Send("config.stop_sequences", "stop")) {
+  if (c.stop_sequences_size() > 0 &&
+      policy_.Send("config.stop_sequences", "stop")) {
     w_.Key("stop").BeginArray();
     for (const std::string& s : c.stop_sequences()) w_.String(s);
     w_.EndArray();
   }
-  if (c.has_seed() && Send("config.seed", "seed")) w_.Key("seed").Int(c.seed());
+  if (c.has_seed() && policy_.Send("config.seed", "seed"))
+    w_.Key("seed").Int(c.seed());
   if (c.has_presence_penalty() &&
-      Send("config.presence_penalty", "presence_penalty")) {
+      policy_.Send("config.presence_penalty", "presence_penalty")) {
     w_.Key("presence_penalty").Double(c.presence_penalty());
   }
   if (c.has_frequency_penalty() &&
-      Send("config.frequency_penalty", "frequency_penalty")) {
+      policy_.Send("config.frequency_penalty", "frequency_penalty")) {
     w_.Key("frequency_penalty").Double(c.frequency_penalty());
   }
   if (c.has_response_format()) WriteResponseFormat(c.response_format());
   if (c.has_reasoning()) {
     const v1::ReasoningConfig& rc = c.reasoning();
     if (!rc.effort().empty() &&
-        Send("config.reasoning.effort", "reasoning_effort")) {
+        policy_.Send("config.reasoning.effort", "reasoning_effort")) {
       // As given: the values keep growing ("minimal", "xhigh", ...), and the
       // upstream knows which ones it takes.
       w_.Key("reasoning_effort").String(rc.effort());
     }
     // The OpenAI format has no token budget for reasoning, whatever the
     // provider's config says.
-    if (rc.has_budget_tokens()) Refuse("config.reasoning.budget_tokens");
+    if (rc.has_budget_tokens()) {
+      policy_.Refuse("config.reasoning.budget_tokens");
+    }
     // include_reasoning has no field either, and needs none: the response
     // mapping returns reasoning whenever the upstream sends it.
   }
@@ -629,14 +500,15 @@ void BodyWriter::WriteResponseFormat(const ResponseFormat& f) {
     case ResponseFormat::kText:
       // Free text is what every upstream does without the field, so a
       // provider that cannot take it loses nothing: left out, no error.
-      if (!Overridden("response_format") &&
-          !Listed("config.response_format.text")) {
+      if (!policy_.Overridden("response_format") &&
+          !policy_.Listed("config.response_format.text")) {
         w_.Key("response_format").BeginObject().Key("type").String("text");
         w_.EndObject();
       }
       break;
     case ResponseFormat::kJsonObject:
-      if (Send("config.response_format.json_object", "response_format")) {
+      if (policy_.Send("config.response_format.json_object",
+                       "response_format")) {
         w_.Key("response_format")
             .BeginObject()
             .Key("type")
@@ -645,7 +517,9 @@ void BodyWriter::WriteResponseFormat(const ResponseFormat& f) {
       }
       break;
     case ResponseFormat::kJsonSchema: {
-      if (!Send("config.response_format.json_schema", "response_format")) break;
+      if (!policy_.Send("config.response_format.json_schema",
+                        "response_format"))
+        break;
       const ResponseFormat::JsonSchema& s = f.json_schema();
       w_.Key("response_format").BeginObject().Key("type").String("json_schema");
       // OpenAI requires a name; the schema means the same under any.
@@ -663,82 +537,17 @@ void BodyWriter::WriteResponseFormat(const ResponseFormat& f) {
   }
 }
 
-// Sorted keys, like JsonWriter::ProtoStruct: the same request gives the same
-// bytes (golden tests, request logs).
-void BodyWriter::WriteProviderOptions() {
-  if (provider_options_ == nullptr) return;
-  using Entry =
-      google::protobuf::Map<std::string, google::protobuf::Value>::value_type;
-  std::vector<const Entry*> entries;
-  entries.reserve(provider_options_->fields().size());
-  for (const Entry& e : provider_options_->fields()) entries.push_back(&e);
-  std::sort(entries.begin(), entries.end(),
-            [](const Entry* a, const Entry* b) { return a->first < b->first; });
-  for (const Entry* e : entries) w_.Key(e->first).ProtoValue(e->second);
-}
-
-// A guess at the body's size, so the string grows once in the common case.
-size_t BodyWriter::EstimateSize() const {
-  size_t n = 256 + o_.upstream_model.size() + r_.prompt().size() +
-             r_.end_user_id().size();
-  for (const Message& m : r_.messages()) {
-    n += 48 + m.name().size();
-    for (const Part& p : m.parts()) {
-      n += 32;
-      switch (p.kind_case()) {
-        case Part::kText:
-          n += p.text().size();
-          break;
-        case Part::kMedia:
-          n += 64 + p.media().uri().size() +
-               (p.media().data().size() + 2) / 3 * 4;
-          break;
-        case Part::kToolCall:
-          n += 64 + p.tool_call().id().size() + p.tool_call().name().size() +
-               p.tool_call().arguments().size();
-          break;
-        case Part::kToolResult:
-          n += 48 + p.tool_result().tool_call_id().size() +
-               p.tool_result().content().size();
-          break;
-        case Part::kReasoning:
-        case Part::KIND_NOT_SET:
-          break;
-      }
-    }
-  }
-  // Struct JSON runs larger than its wire size (quotes, punctuation).
-  for (const v1::Tool& t : r_.tools()) {
-    n += 64 + t.name().size() + t.description().size() +
-         2 * t.parameters().ByteSizeLong();
-  }
-  if (r_.has_config()) {
-    for (const std::string& s : r_.config().stop_sequences()) n += 4 + s.size();
-    if (r_.config().response_format().has_json_schema()) {
-      n += 2 * r_.config().response_format().json_schema().ByteSizeLong();
-    }
-  }
-  if (provider_options_ != nullptr) n += 2 * provider_options_->ByteSizeLong();
-  // Escapes (newlines and quotes in prompts) make the body a bit longer than
-  // its text.
-  return n + n / 16;
-}
-
 absl::StatusOr<std::string> BodyWriter::Build() {
   // Both checks are the API layer's job; repeated because the body would be
   // silently wrong without them.
-  if (!r_.prompt().empty() && r_.messages_size() > 0) {
-    return absl::InvalidArgumentError(
-        "prompt: must not be set together with messages");
+  if (absl::Status s = providers::CheckPromptOrMessages(r_); !s.ok()) {
+    return s;
   }
-  if (r_.prompt().empty() && r_.messages_size() == 0) {
-    return absl::InvalidArgumentError(
-        "messages: either messages or prompt must be set");
-  }
-  CheckProviderOptions();
-  if (!status_.ok()) return status_;
+  policy_.CheckProviderOptions(kGatewayKeys);
+  if (!policy_.ok()) return policy_.status();
 
-  body_.reserve(EstimateSize());
+  body_.reserve(providers::EstimateBodySize(
+      r_, o_.upstream_model, policy_.provider_options(), kFraming));
   w_.BeginObject();
   w_.Key("model").String(o_.upstream_model);
 
@@ -750,16 +559,16 @@ absl::StatusOr<std::string> BodyWriter::Build() {
   }
   for (int i = 0; i < r_.messages_size(); ++i) {
     WriteMessage(r_.messages(i), i);
-    if (!status_.ok()) return status_;
+    if (!policy_.ok()) return policy_.status();
   }
   w_.EndArray();
 
   WriteTools();
   if (r_.has_config()) WriteConfig(r_.config());
-  if (!r_.end_user_id().empty() && Send("end_user_id", "user")) {
+  if (!r_.end_user_id().empty() && policy_.Send("end_user_id", "user")) {
     w_.Key("user").String(r_.end_user_id());
   }
-  if (!status_.ok()) return status_;
+  if (!policy_.ok()) return policy_.status();
   // labels are the gateway's own (logs, metrics, cost) and routing is the
   // router's: neither goes upstream.
 
@@ -771,31 +580,18 @@ absl::StatusOr<std::string> BodyWriter::Build() {
   }
   // Last, as the caller's final word on the body; keys the gateway also
   // writes were skipped above (Overridden).
-  WriteProviderOptions();
+  policy_.WriteProviderOptions(w_);
   w_.EndObject();
   return std::move(body_);
 }
 
 }  // namespace
 
-// Every error above is INVALID_ARGUMENT "<field path>: <problem>"; this gives
-// each the details the API promises (ErrorInfo INVALID_REQUEST with the
-// field, a BadRequest violation) in one place instead of at every site.
-absl::Status WithFieldDetails(absl::Status status) {
-  if (status.code() != absl::StatusCode::kInvalidArgument ||
-      GetErrorInfo(status).has_value()) {
-    return status;
-  }
-  const absl::string_view message = status.message();
-  const size_t colon = message.find(": ");
-  if (colon == absl::string_view::npos) return status;
-  return InvalidField(message.substr(0, colon), message.substr(colon + 2));
-}
-
 absl::StatusOr<std::string> BuildChatRequest(
     const GenerateRequest& request, const ChatRequestOptions& options) {
   absl::StatusOr<std::string> body = BodyWriter(request, options).Build();
-  if (!body.ok()) return WithFieldDetails(body.status());
+  // Every error above is INVALID_ARGUMENT "<field path>: <problem>".
+  if (!body.ok()) return providers::WithFieldDetails(body.status());
   return body;
 }
 

@@ -9,15 +9,16 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
-#include "google/protobuf/text_format.h"
 #include "gtest/gtest.h"
 #include "llmgateway/v1/generation.pb.h"
 #include "server/common/status_details.h"
-#include "simdjson.h"
+#include "server/providers/common/adapter_test_util.h"
 
 namespace llmgateway::openai {
 namespace {
 
+using ::llmgateway::providers::test_util::ExpectValidJson;
+using ::llmgateway::providers::test_util::ParseRequest;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
@@ -26,32 +27,16 @@ constexpr char kPromptHead[] =
     R"({"model":"gpt-4o-mini","messages":[{"role":"user","content":"p"}])";
 constexpr char kHead[] = R"({"model":"gpt-4o-mini","messages":[)";
 
-v1::GenerateRequest Req(const std::string& textproto) {
-  v1::GenerateRequest r;
-  EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(textproto, &r))
-      << textproto;
-  return r;
-}
-
 ChatRequestOptions Options() {
   ChatRequestOptions o;
   o.upstream_model = "gpt-4o-mini";
   return o;
 }
 
-// Every body built here must parse, whatever golden string it is compared
-// with: a typo in a golden string cannot hide invalid output.
-void ExpectValidJson(const std::string& body) {
-  simdjson::dom::parser parser;
-  simdjson::dom::element root;
-  EXPECT_EQ(parser.parse(simdjson::padded_string(body)).get(root),
-            simdjson::SUCCESS)
-      << body;
-}
-
 std::string Build(const std::string& textproto,
                   const ChatRequestOptions& o = Options()) {
-  absl::StatusOr<std::string> body = BuildChatRequest(Req(textproto), o);
+  absl::StatusOr<std::string> body =
+      BuildChatRequest(ParseRequest(textproto), o);
   EXPECT_TRUE(body.ok()) << body.status();
   if (!body.ok()) return "";
   ExpectValidJson(*body);
@@ -66,7 +51,8 @@ std::string BuildStream(const std::string& textproto) {
 
 absl::Status BuildError(const std::string& textproto,
                         ChatRequestOptions o = Options()) {
-  absl::StatusOr<std::string> body = BuildChatRequest(Req(textproto), o);
+  absl::StatusOr<std::string> body =
+      BuildChatRequest(ParseRequest(textproto), o);
   EXPECT_FALSE(body.ok()) << *body;
   return body.status();
 }
@@ -94,7 +80,7 @@ TEST(BuildChatRequestTest, UsesUpstreamModelNotTheAlias) {
   ChatRequestOptions o;
   o.upstream_model = "meta-llama/Llama-3.1-8B-Instruct";
   absl::StatusOr<std::string> body =
-      BuildChatRequest(Req(R"pb(model: "fast" prompt: "x")pb"), o);
+      BuildChatRequest(ParseRequest(R"pb(model: "fast" prompt: "x")pb"), o);
   ASSERT_TRUE(body.ok());
   EXPECT_EQ(*body, R"({"model":"meta-llama/Llama-3.1-8B-Instruct","messages":[)"
                    R"({"role":"user","content":"x"}]})");
@@ -1356,7 +1342,7 @@ TEST(BuildChatRequestErrorTest, FunctionNameNeedsModeRequired) {
 }
 
 TEST(BuildChatRequestErrorTest, UnknownToolChoiceMode) {
-  v1::GenerateRequest r = Req(R"pb(prompt: "p")pb");
+  v1::GenerateRequest r = ParseRequest(R"pb(prompt: "p")pb");
   r.mutable_tool_choice()->set_mode(static_cast<v1::ToolChoice::Mode>(9));
   ExpectInvalid(BuildChatRequest(r, Options()).status(),
                 "tool_choice.mode: unknown value 9");
@@ -1364,7 +1350,7 @@ TEST(BuildChatRequestErrorTest, UnknownToolChoiceMode) {
 
 TEST(BuildChatRequestErrorTest, ProviderOptionsCannotSetGatewayKeys) {
   for (const char* key : {"model", "messages", "stream", "stream_options"}) {
-    v1::GenerateRequest r = Req(R"pb(prompt: "p")pb");
+    v1::GenerateRequest r = ParseRequest(R"pb(prompt: "p")pb");
     (*(*r.mutable_provider_options())["openai"].mutable_fields())[key]
         .set_bool_value(true);
     ExpectInvalid(BuildChatRequest(r, Options()).status(),

@@ -12,6 +12,8 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "server/providers/common/response_body.h"
+#include "server/providers/json/json_read.h"
 #include "server/providers/openai/json_fields.h"
 #include "simdjson.h"
 
@@ -19,18 +21,14 @@ namespace llmgateway::openai {
 namespace {
 
 namespace od = ::simdjson::ondemand;
-using ::llmgateway::openai::json::CheckNull;
-using ::llmgateway::openai::json::FieldError;
-using ::llmgateway::openai::json::ForEachElement;
-using ::llmgateway::openai::json::ForEachField;
-using ::llmgateway::openai::json::Malformed;
-using ::llmgateway::openai::json::ReadString;
+using ::llmgateway::json::CheckNull;
+using ::llmgateway::json::FieldError;
+using ::llmgateway::json::ForEachElement;
+using ::llmgateway::json::ForEachField;
+using ::llmgateway::json::ForEachRootField;
+using ::llmgateway::json::Malformed;
+using ::llmgateway::json::ReadString;
 using ::simdjson::error_code;
-
-// Past this size a body gets a parser of its own, freed afterwards: the
-// thread's parser keeps its buffers (several times the body's size) for
-// good, and one huge answer should not pin that much memory per thread.
-constexpr size_t kMaxReusedParserCapacity = size_t{1} << 20;
 
 // choices[0], collected in any key order and assembled into parts at the
 // end, in the order the v1 API fixes: reasoning, text, tool calls.
@@ -109,59 +107,46 @@ void AddText(std::string&& text, v1::GenerateResponse* r) {
   r->mutable_message()->add_parts()->set_text(std::move(text));
 }
 
-absl::Status ParseDocument(od::document& doc, v1::GenerateResponse* r) {
-  od::object root;
-  if (error_code e = doc.get_object().get(root)) {
-    return Malformed("expected a JSON object", e);
-  }
+// The body's root object into *r, in any key order.
+absl::Status Parse(od::parser& parser, simdjson::padded_string_view json,
+                   v1::GenerateResponse* r) {
   Choice choice;
   bool has_choice = false;
   bool has_error_object = false;
-  for (auto field : root) {
-    std::string_view key;
-    if (error_code e = field.unescaped_key().get(key)) {
-      return Malformed("top-level object", e);
-    }
-    od::value v;
-    if (error_code e = field.value().get(v)) {
-      return Malformed("top-level object", e);
-    }
-    absl::Status s;
-    if (key == "id") {
-      if (error_code e = ReadString(v, r->mutable_id())) {
-        return Malformed("id", e);
-      }
-    } else if (key == "model") {
-      if (error_code e = ReadString(v, r->mutable_model())) {
-        return Malformed("model", e);
-      }
-    } else if (key == "choices") {
-      choice = Choice();
-      has_choice = false;
-      s = ForEachElement(v, "choices", [&](size_t i, od::value cv) {
-        // One answer per call in the v1 API (no `n`): later choices are
-        // skipped unread.
-        if (i > 0) return absl::OkStatus();
-        has_choice = true;
-        return ParseChoice(cv, &choice);
+  absl::Status s = ForEachRootField(
+      parser, json, [&](std::string_view key, od::value v) -> absl::Status {
+        if (key == "id") {
+          if (error_code e = ReadString(v, r->mutable_id())) {
+            return Malformed("id", e);
+          }
+        } else if (key == "model") {
+          if (error_code e = ReadString(v, r->mutable_model())) {
+            return Malformed("model", e);
+          }
+        } else if (key == "choices") {
+          choice = Choice();
+          has_choice = false;
+          return ForEachElement(v, "choices", [&](size_t i, od::value cv) {
+            // One answer per call in the v1 API (no `n`): later choices are
+            // skipped unread.
+            if (i > 0) return absl::OkStatus();
+            has_choice = true;
+            return ParseChoice(cv, &choice);
+          });
+        } else if (key == "usage") {
+          r->clear_usage();
+          bool is_null;
+          if (error_code e = CheckNull(v, &is_null)) {
+            return Malformed("usage", e);
+          }
+          if (!is_null) return json::ParseUsage(v, r->mutable_usage());
+        } else if (key == "error") {
+          bool is_null = false;
+          has_error_object = !CheckNull(v, &is_null) && !is_null;
+        }
+        return absl::OkStatus();
       });
-    } else if (key == "usage") {
-      r->clear_usage();
-      bool is_null;
-      if (error_code e = CheckNull(v, &is_null)) return Malformed("usage", e);
-      if (!is_null) s = json::ParseUsage(v, r->mutable_usage());
-    } else if (key == "error") {
-      bool is_null = false;
-      has_error_object = !CheckNull(v, &is_null) && !is_null;
-    }
-    if (!s.ok()) return s;
-  }
-  // Closing the root object does not end the document: `{...} garbage` (two
-  // bodies run together, a proxy's appendix) is not a chat.completion.
-  if (doc.current_location().error() != simdjson::OUT_OF_BOUNDS) {
-    return Malformed("trailing content after the JSON object",
-                     simdjson::TRAILING_CONTENT);
-  }
+  if (!s.ok()) return s;
   if (!has_choice) {
     // ParseChatResponse adds the kMalformed prefix.
     return absl::UnavailableError(
@@ -189,15 +174,6 @@ absl::Status ParseDocument(od::document& doc, v1::GenerateResponse* r) {
   return absl::OkStatus();
 }
 
-absl::Status Parse(od::parser& parser, simdjson::padded_string_view json,
-                   v1::GenerateResponse* r) {
-  od::document doc;
-  if (error_code e = parser.iterate(json).get(doc)) {
-    return Malformed("not JSON", e);
-  }
-  return ParseDocument(doc, r);
-}
-
 constexpr absl::string_view kMalformed =
     "upstream returned a malformed chat.completion: ";
 
@@ -205,47 +181,11 @@ constexpr absl::string_view kMalformed =
 
 absl::Status ParseChatResponse(const std::string& body,
                                v1::GenerateResponse* out) {
-  // Parsed into a fresh message and moved over at the end, so a failure
-  // leaves *out as the caller had it.
-  v1::GenerateResponse r;
-  simdjson::padded_string copy;
-  simdjson::padded_string_view json;
-  if (body.capacity() - body.size() >= simdjson::SIMDJSON_PADDING) {
-    json =
-        simdjson::padded_string_view(body.data(), body.size(), body.capacity());
-  } else {
-    copy = simdjson::padded_string(body.data(), body.size());
-    json = copy;
-  }
-
-  absl::Status s;
-  if (body.size() <= kMaxReusedParserCapacity) {
-    // One parser per thread: On-Demand allows one live document per parser,
-    // and nothing here keeps a document past this call.
-    thread_local od::parser parser;
-    s = Parse(parser, json, &r);
-  } else {
-    od::parser parser;
-    s = Parse(parser, json, &r);
-  }
-  // UNAVAILABLE: to the caller a broken answer is a failed upstream call (the
-  // routing layer may retry or fall back). The messages name paths into the
-  // body, never its content: it may hold the end user's data.
-  if (!s.ok()) {
-    return absl::UnavailableError(absl::StrCat(kMalformed, s.message()));
-  }
-
-  out->set_id(std::move(*r.mutable_id()));
-  out->set_model(std::move(*r.mutable_model()));
-  out->mutable_message()->Swap(r.mutable_message());
-  out->set_text(std::move(*r.mutable_text()));
-  out->set_finish_reason(r.finish_reason());
-  if (r.has_usage()) {
-    out->mutable_usage()->Swap(r.mutable_usage());
-  } else {
-    out->clear_usage();
-  }
-  return absl::OkStatus();
+  return providers::ParseResponseBody(
+      body, kMalformed,
+      [](od::parser& parser, simdjson::padded_string_view json,
+         v1::GenerateResponse* r) { return Parse(parser, json, r); },
+      out);
 }
 
 v1::FinishReason MapFinishReason(absl::string_view reason) {

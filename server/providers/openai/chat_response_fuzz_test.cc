@@ -9,16 +9,22 @@
 #include <vector>
 
 #include "absl/status/status.h"
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "llmgateway/v1/generation.pb.h"
+#include "server/providers/common/adapter_test_util.h"
+#include "server/providers/json/json_mutator.h"
 #include "server/providers/openai/chat_response.h"
 #include "server/providers/openai/error_body.h"
-#include "server/providers/openai/json_mutator.h"
 
 namespace llmgateway::openai {
 namespace {
+
+using ::llmgateway::json::Repeat;
+using ::llmgateway::providers::test_util::CheckBodyParse;
+using ::llmgateway::providers::test_util::CheckEveryTruncation;
+using ::llmgateway::providers::test_util::CheckMutations;
+using ::llmgateway::providers::test_util::CheckRandomInputs;
 
 const std::vector<std::string>& Samples() {
   static const auto* samples = new std::vector<std::string>{
@@ -71,42 +77,11 @@ int g_accepted = 0;
 
 // Runs both parsers on `input` and checks what must hold for any input.
 void Check(const std::string& input) {
-  // As HttpClient delivers it: parsed in place.
-  std::string padded;
-  padded.reserve(input.size() + 64);
-  padded = input;
   v1::GenerateResponse a;
-  const absl::Status sa = ParseChatResponse(padded, &a);
-
-  // Without spare capacity: parsed from a copy; must agree.
-  std::string tight = input;
-  tight.shrink_to_fit();
-  v1::GenerateResponse b;
-  const absl::Status sb = ParseChatResponse(tight, &b);
-
-  ASSERT_EQ(sa, sb) << testing::PrintToString(input);
-  if (sa.ok()) {
-    ++g_accepted;
-    ASSERT_EQ(a.SerializeAsString(), b.SerializeAsString());
-    ASSERT_EQ(a.message().role(), v1::ROLE_ASSISTANT);
-    std::string joined;
-    for (const v1::Part& p : a.message().parts()) {
-      ASSERT_NE(p.kind_case(), v1::Part::KIND_NOT_SET);
-      if (p.has_text()) {
-        ASSERT_FALSE(p.text().empty());
-        joined += p.text();
-      }
-    }
-    ASSERT_EQ(joined, a.text());
-    ASSERT_TRUE(v1::FinishReason_IsValid(a.finish_reason()));
-  } else {
-    ASSERT_EQ(sa.code(), absl::StatusCode::kUnavailable) << sa;
-    ASSERT_TRUE(absl::StartsWith(sa.message(), kPrefix)) << sa;
-    // Bounded: the body is never echoed (paths and simdjson names only; a
-    // tool call index is the one variable part).
-    ASSERT_LT(sa.message().size(), kPrefix.size() + 120) << sa;
-    ASSERT_EQ(a.ByteSizeLong(), 0u);  // Untouched on failure.
-  }
+  bool accepted = false;
+  ASSERT_NO_FATAL_FAILURE(
+      CheckBodyParse(ParseChatResponse, kPrefix, input, &a, &accepted));
+  if (accepted) ++g_accepted;
 
   const ErrorBody e = ParseErrorBody(input);
   for (const std::string* field : {&e.message, &e.type, &e.code, &e.param}) {
@@ -126,43 +101,19 @@ TEST(ParserPropertyTest, SamplesParse) {
 }
 
 TEST(ParserPropertyTest, EveryTruncation) {
-  for (const std::string& s : Samples()) {
-    for (size_t n = 0; n <= s.size(); ++n) {
-      ASSERT_NO_FATAL_FAILURE(Check(s.substr(0, n)));
-      // The tail too: a body whose start was lost.
-      ASSERT_NO_FATAL_FAILURE(Check(s.substr(n)));
-    }
-  }
+  CheckEveryTruncation(Samples(), Check);
 }
 
 TEST(ParserPropertyTest, RandomByteMutations) {
-  std::mt19937 rng(0x6c6c6d67);  // Fixed: failures must reproduce.
   g_accepted = 0;
   constexpr int kRounds = 50000;
-  for (int i = 0; i < kRounds; ++i) {
-    const std::string s = MutateJson(Samples()[rng() % Samples().size()], rng, Samples());
-    ASSERT_NO_FATAL_FAILURE(Check(s)) << "iteration " << i;
-  }
+  // A fixed seed: failures must reproduce.
+  CheckMutations(Samples(), 0x6c6c6d67, kRounds, Check);
   std::cout << g_accepted << " of " << kRounds << " mutated bodies parsed\n";
   EXPECT_GT(g_accepted, kRounds / 20);
 }
 
-TEST(ParserPropertyTest, RandomBytes) {
-  std::mt19937 rng(12345);
-  for (int i = 0; i < 5000; ++i) {
-    ASSERT_NO_FATAL_FAILURE(Check(RandomBytes(rng, 200)));
-  }
-  for (int i = 0; i < 5000; ++i) {
-    ASSERT_NO_FATAL_FAILURE(Check(RandomJsonAlphabet(rng, 200)));
-  }
-}
-
-std::string Repeat(absl::string_view s, int n) {
-  std::string out;
-  out.reserve(s.size() * n);
-  for (int i = 0; i < n; ++i) out.append(s.data(), s.size());
-  return out;
-}
+TEST(ParserPropertyTest, RandomBytes) { CheckRandomInputs(Check); }
 
 TEST(ParserPropertyTest, DeepNesting) {
   for (int depth : {1, 2, 100, 1000, 1023, 1024, 1025, 5000, 100000}) {

@@ -10,24 +10,17 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
-#include "google/protobuf/text_format.h"
-#include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
 #include "llmgateway/v1/generation.pb.h"
+#include "server/providers/common/adapter_test_util.h"
 
 namespace llmgateway::openai {
 namespace {
 
+using ::llmgateway::providers::test_util::ExpectProto;
+using ::llmgateway::providers::test_util::Padded;
 using ::testing::HasSubstr;
 using ::testing::Not;
-
-// As HttpClient delivers bodies: with spare capacity for in-place parsing.
-std::string Padded(absl::string_view json) {
-  std::string s;
-  s.reserve(json.size() + 64);
-  s.append(json.data(), json.size());
-  return s;
-}
 
 v1::GenerateResponse Parse(absl::string_view json) {
   v1::GenerateResponse r;
@@ -41,15 +34,6 @@ absl::Status ParseError(absl::string_view json) {
   absl::Status s = ParseChatResponse(Padded(json), &r);
   EXPECT_FALSE(s.ok()) << r.DebugString();
   return s;
-}
-
-void ExpectProto(const v1::GenerateResponse& got, const std::string& want) {
-  v1::GenerateResponse w;
-  ASSERT_TRUE(google::protobuf::TextFormat::ParseFromString(want, &w)) << want;
-  EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(got, w))
-      << "got:\n"
-      << got.DebugString() << "want:\n"
-      << w.DebugString();
 }
 
 constexpr absl::string_view kOpenAI = R"({

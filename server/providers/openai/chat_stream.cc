@@ -14,34 +14,29 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
-#include "server/common/status_details.h"
+#include "server/providers/common/stream_error.h"
+#include "server/providers/json/json_input.h"
+#include "server/providers/json/json_read.h"
 #include "server/providers/openai/chat_response.h"
 #include "server/providers/openai/error_body.h"
 #include "server/providers/openai/json_fields.h"
-#include "server/providers/upstream_error.h"
 #include "simdjson.h"
 
 namespace llmgateway::openai {
 namespace {
 
 namespace od = ::simdjson::ondemand;
-using ::llmgateway::openai::json::FieldError;
-using ::llmgateway::openai::json::ForEachElement;
-using ::llmgateway::openai::json::ForEachField;
-using ::llmgateway::openai::json::Malformed;
-using ::llmgateway::openai::json::ReadInt;
-using ::llmgateway::openai::json::ReadString;
+using ::llmgateway::json::AbslView;
+using ::llmgateway::json::CheckNull;
+using ::llmgateway::json::FieldError;
+using ::llmgateway::json::ForEachElement;
+using ::llmgateway::json::ForEachField;
+using ::llmgateway::json::ForEachRootField;
+using ::llmgateway::json::Malformed;
+using ::llmgateway::json::ParseEvent;
+using ::llmgateway::json::ReadInt;
+using ::llmgateway::json::ReadString;
 using ::simdjson::error_code;
-
-// Past this size an event gets a parser of its own, and the scratch copy is
-// released afterwards: one huge event (a tool call's arguments sent whole)
-// should not pin that much memory per thread or per stream.
-constexpr size_t kMaxReusedCapacity = size_t{1} << 20;
-
-// The upstream's own words go into the status message (they help the
-// caller), but bounded: status messages travel in gRPC trailers, and an
-// oversized trailer turns the error into an unrelated INTERNAL.
-constexpr size_t kMaxUpstreamMessageBytes = 1024;
 
 // Error paths are constants: building "choices[3]" for each event would
 // allocate on the hot path. The position is rarely what matters.
@@ -51,11 +46,6 @@ constexpr absl::string_view kToolCallsPath = "choices[].delta.tool_calls";
 constexpr absl::string_view kToolCallPath = "choices[].delta.tool_calls[]";
 constexpr absl::string_view kFunctionPath =
     "choices[].delta.tool_calls[].function";
-
-absl::string_view AbslView(std::string_view s) {
-  // Debian's absl::string_view is its own class, not std::string_view.
-  return absl::string_view(s.data(), s.size());
-}
 
 // Appends one tool_calls element to `delta`, unless it carries nothing (no
 // id, name or arguments: some servers send such fragments).
@@ -212,99 +202,67 @@ struct Chunk {
 absl::Status ParseChunk(od::parser& parser, simdjson::padded_string_view json,
                         Chunk* chunk, v1::Usage* usage,
                         v1::GenerateStreamResponse* out) {
-  od::document doc;
-  if (error_code e = parser.iterate(json).get(doc)) {
-    return Malformed("not JSON", e);
-  }
-  od::object root;
-  if (error_code e = doc.get_object().get(root)) {
-    return Malformed("expected a JSON object", e);
-  }
-  for (auto field : root) {
-    std::string_view key;
-    if (error_code e = field.unescaped_key().get(key)) {
-      return Malformed("top-level object", e);
-    }
-    od::value v;
-    if (error_code e = field.value().get(v)) {
-      return Malformed("top-level object", e);
-    }
-    error_code e = simdjson::SUCCESS;
-    if (key == "id") {
-      e = ReadString(v, &chunk->id);
-    } else if (key == "model") {
-      e = ReadString(v, &chunk->model);
-    } else if (key == "choices") {
-      // A repeated key replaces (last wins), as everywhere in a chunk.
-      out->clear_text();
-      out->clear_reasoning();
-      out->clear_tool_calls();
-      chunk->finish_reason = {};
-      absl::Status s = ForEachElement(v, "choices", [&](size_t i, od::value cv) {
-        return ParseChoice(cv, i, out, &chunk->finish_reason);
-      });
-      if (!s.ok()) return s;
-    } else if (key == "usage") {
-      bool is_null;
-      if ((e = json::CheckNull(v, &is_null))) return Malformed("usage", e);
-      if (!is_null) {
-        // The latest usage replaces any earlier one (vLLM's
-        // continuous_usage_stats sends running totals in every chunk).
-        usage->Clear();
-        if (absl::Status s = json::ParseUsage(v, usage); !s.ok()) return s;
-      }
-    } else if (key == "error") {
-      bool is_null = false;
-      if ((e = json::CheckNull(v, &is_null))) return Malformed("error", e);
-      if (!is_null) {
-        // The rest of the document does not matter: the caller reads the
-        // error with ParseErrorBody, which tolerates any shape.
-        chunk->is_error = true;
+  return ForEachRootField(
+      parser, json,
+      [&](std::string_view key, od::value v) -> absl::Status {
+        error_code e = simdjson::SUCCESS;
+        if (key == "id") {
+          e = ReadString(v, &chunk->id);
+        } else if (key == "model") {
+          e = ReadString(v, &chunk->model);
+        } else if (key == "choices") {
+          // A repeated key replaces (last wins), as everywhere in a chunk.
+          out->clear_text();
+          out->clear_reasoning();
+          out->clear_tool_calls();
+          chunk->finish_reason = {};
+          return ForEachElement(v, "choices", [&](size_t i, od::value cv) {
+            return ParseChoice(cv, i, out, &chunk->finish_reason);
+          });
+        } else if (key == "usage") {
+          bool is_null;
+          if ((e = CheckNull(v, &is_null))) return Malformed("usage", e);
+          if (!is_null) {
+            // The latest usage replaces any earlier one (vLLM's
+            // continuous_usage_stats sends running totals in every chunk).
+            usage->Clear();
+            return json::ParseUsage(v, usage);
+          }
+        } else if (key == "error") {
+          bool is_null = false;
+          if ((e = CheckNull(v, &is_null))) return Malformed("error", e);
+          // The rest of the document does not matter (is_error ends the
+          // walk): the caller reads the error with ParseErrorBody, which
+          // tolerates any shape.
+          if (!is_null) chunk->is_error = true;
+        } else if (key == "object") {
+          // Only "error" matters; any other value (or type) is ignored.
+          std::string_view object;
+          if (!ReadString(v, &object) && object == "error") {
+            chunk->is_error = true;
+          }
+        }
+        // Only the keys above set `e`: naming the key quotes nothing unknown.
+        if (e) return Malformed(AbslView(key), e);
         return absl::OkStatus();
-      }
-    } else if (key == "object") {
-      // Only "error" matters; any other value (or type) is ignored.
-      std::string_view object;
-      if (!ReadString(v, &object) && object == "error") {
-        chunk->is_error = true;
-        return absl::OkStatus();
-      }
-    }
-    // Only the keys above set `e`: naming the key quotes nothing unknown.
-    if (e) return Malformed(AbslView(key), e);
-  }
-  // Closing the root object does not end the document: `{...} garbage` (two
-  // events run together) is not a chunk.
-  if (doc.current_location().error() != simdjson::OUT_OF_BOUNDS) {
-    return Malformed("trailing content after the JSON object",
-                     simdjson::TRAILING_CONTENT);
-  }
-  return absl::OkStatus();
+      },
+      &chunk->is_error);
 }
 
-// The message of an error payload, bounded and cut at a UTF-8 boundary.
+// The message of an error payload, bounded.
 std::string UpstreamMessage(absl::string_view data) {
   ErrorBody body = ParseErrorBody(data);
-  std::string message = !body.message.empty() ? std::move(body.message)
-                        : !body.code.empty()  ? std::move(body.code)
-                        : !body.type.empty()  ? std::move(body.type)
-                                              : std::string("no details");
-  if (message.size() > kMaxUpstreamMessageBytes) {
-    size_t cut = kMaxUpstreamMessageBytes;
-    // Back off over continuation bytes (10xxxxxx) to a character's start.
-    while (cut > 0 && (static_cast<unsigned char>(message[cut]) & 0xC0) == 0x80) {
-      --cut;
-    }
-    message.resize(cut);
-    message += "...";
-  }
-  return message;
+  return providers::BoundUpstreamMessage(
+      !body.message.empty() ? std::move(body.message)
+      : !body.code.empty()  ? std::move(body.code)
+      : !body.type.empty()  ? std::move(body.type)
+                            : std::string("no details"));
 }
 
 }  // namespace
 
 ChatStreamDecoder::ChatStreamDecoder(std::string provider)
-    : provider_(std::move(provider)) {}
+    : envelope_(std::move(provider)) {}
 
 absl::StatusOr<ChatStreamDecoder::Result> ChatStreamDecoder::Decode(
     absl::string_view data, v1::GenerateStreamResponse* delta) {
@@ -319,80 +277,42 @@ absl::StatusOr<ChatStreamDecoder::Result> ChatStreamDecoder::Decode(
     return Result::kDone;
   }
 
-  // simdjson reads up to SIMDJSON_PADDING bytes past the end, and `data`
-  // points into curl's buffer, which promises none: one copy into scratch_
-  // (no allocation once it has grown). The padding is made part of the
-  // string (zeroed) rather than left as spare capacity, so no byte simdjson
-  // reads is outside the string or uninitialised.
-  const size_t padded_size = data.size() + simdjson::SIMDJSON_PADDING;
-  // Guarded: before C++20 libstdc++'s reserve() also shrinks, which would
-  // reallocate whenever an event is smaller than the last.
-  if (scratch_.capacity() < padded_size) scratch_.reserve(padded_size);
-  scratch_.assign(data.data(), data.size());
-  scratch_.resize(padded_size, '\0');
-  const simdjson::padded_string_view json(scratch_.data(), data.size(),
-                                          scratch_.size());
-
   // Parses and copies out everything it needs while `parser` (whose buffer
   // the Chunk's views point into) is alive.
-  auto decode = [&](od::parser& parser) -> absl::Status {
-    Chunk chunk;
-    if (absl::Status s = ParseChunk(parser, json, &chunk, &usage_, delta);
-        !s.ok() || chunk.is_error) {
-      delta->Clear();
-      if (!s.ok()) {
-        return UpstreamBadResponse(
-            provider_,
-            absl::UnavailableError(absl::StrCat(
-                "malformed chat.completion.chunk: ", s.message())));
-      }
-      return WithErrorInfo(
-          absl::UnavailableError(absl::StrCat("provider \"", provider_,
-                                              "\" reported an error mid-stream: ",
-                                              UpstreamMessage(data))),
-          "UPSTREAM_STREAM_ERROR", {{kMetaProvider, provider_}});
-    }
-    // The first chunk that names them wins: later ones repeat the same.
-    if (id_.empty()) id_.assign(chunk.id.data(), chunk.id.size());
-    if (model_.empty()) model_.assign(chunk.model.data(), chunk.model.size());
-    if (!chunk.finish_reason.empty()) {
-      finish_reason_ = MapFinishReason(AbslView(chunk.finish_reason));
-    }
-    return absl::OkStatus();
-  };
-  absl::Status status;
-  if (data.size() <= kMaxReusedCapacity) {
-    // One parser per thread: a stream's events are decoded one at a time
-    // and no document outlives this call, so streams on the same HTTP loop
-    // thread share its buffers.
-    thread_local od::parser parser;
-    status = decode(parser);
-  } else {
-    od::parser parser;
-    status = decode(parser);
-    std::string().swap(scratch_);
-  }
+  const absl::Status status = ParseEvent(
+      data, &scratch_,
+      [&](od::parser& parser,
+          simdjson::padded_string_view json) -> absl::Status {
+        Chunk chunk;
+        if (absl::Status s = ParseChunk(parser, json, &chunk, &usage_, delta);
+            !s.ok() || chunk.is_error) {
+          delta->Clear();
+          if (!s.ok()) {
+            return providers::MalformedEvent(envelope_.provider(),
+                                             "chat.completion.chunk", s);
+          }
+          return providers::MidStreamError(absl::StatusCode::kUnavailable,
+                                           envelope_.provider(),
+                                           UpstreamMessage(data));
+        }
+        envelope_.Name(chunk.id, chunk.model);
+        if (!chunk.finish_reason.empty()) {
+          finish_reason_ = MapFinishReason(AbslView(chunk.finish_reason));
+        }
+        return absl::OkStatus();
+      });
   if (!status.ok()) return status;
 
   if (delta->text().empty() && delta->reasoning().text().empty() &&
       delta->tool_calls_size() == 0) {
     return Result::kNothing;
   }
-  if (!sent_first_) {
-    // The caller learns who answers from the first message it gets; later
-    // deltas stay lean.
-    delta->set_id(id_);
-    delta->set_model(model_);
-    delta->set_provider(provider_);
-    sent_first_ = true;
-  }
+  envelope_.StampFirst(delta);
   return Result::kDelta;
 }
 
 void ChatStreamDecoder::Finish(v1::GenerateStreamResponse* last) {
-  last->set_id(id_);
-  last->set_model(model_);
-  last->set_provider(provider_);
+  envelope_.StampLast(last);
   last->set_finish_reason(finish_reason_);
   // Always present, zero if the upstream sent none: the contract promises
   // usage on the last message.

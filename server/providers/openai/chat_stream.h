@@ -10,6 +10,7 @@
 #include "absl/strings/string_view.h"
 #include "llmgateway/v1/generation.pb.h"
 #include "server/providers/adapter.h"
+#include "server/providers/common/stream_envelope.h"
 
 namespace llmgateway::openai {
 
@@ -44,10 +45,7 @@ class ChatStreamDecoder final : public StreamDecoder {
   bool done() const override { return done_; }
 
  private:
-  std::string provider_;
-  std::string id_;
-  std::string model_;
-  bool sent_first_ = false;
+  providers::StreamEnvelope envelope_;
   bool done_ = false;
   llmgateway::v1::FinishReason finish_reason_ = llmgateway::v1::FINISH_REASON_UNSPECIFIED;
   llmgateway::v1::Usage usage_;

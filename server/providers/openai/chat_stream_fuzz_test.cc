@@ -3,9 +3,7 @@
 // be a well-formed delta or error. Fixed seeds keep it deterministic.
 #include <cstddef>
 #include <cstdint>
-#include <cstring>
 #include <iostream>
-#include <memory>
 #include <random>
 #include <string>
 #include <vector>
@@ -19,13 +17,24 @@
 #include "gtest/gtest.h"
 #include "llmgateway/v1/generation.pb.h"
 #include "server/common/status_details.h"
+#include "server/providers/common/adapter_test_util.h"
+#include "server/providers/json/json_mutator.h"
 #include "server/providers/openai/chat_stream.h"
-#include "server/providers/openai/json_mutator.h"
 
 namespace llmgateway::openai {
 namespace {
 
 using Result = ChatStreamDecoder::Result;
+using ::llmgateway::json::InsertJsonWhitespace;
+using ::llmgateway::json::MutateJson;
+using ::llmgateway::json::Repeat;
+using ::llmgateway::providers::test_util::CheckEveryTruncation;
+using ::llmgateway::providers::test_util::CheckFinish;
+using ::llmgateway::providers::test_util::CheckMutations;
+using ::llmgateway::providers::test_util::CheckRandomInputs;
+using ::llmgateway::providers::test_util::DecodeExact;
+using ::llmgateway::providers::test_util::Tally;
+using ::llmgateway::providers::test_util::WithoutEnvelope;
 
 // Golden chunks of the documented shapes (OpenAI text, tool calls, refusal,
 // DeepSeek reasoning, vLLM), error events, and the terminator.
@@ -57,24 +66,7 @@ constexpr absl::string_view kBadPrefix =
 constexpr absl::string_view kErrorPrefix =
     "provider \"fuzz\" reported an error mid-stream: ";
 
-// How many inputs decoded to each kind of result: mutations that all fail
-// up front would test nothing past simdjson's first stage.
-struct Tally {
-  int deltas = 0;
-  int nothings = 0;
-  int errors = 0;
-};
 Tally g_tally;
-
-// `data` in a heap block of exactly its size, as curl's buffer would be:
-// ASan reports any read past the end.
-absl::StatusOr<Result> DecodeExact(ChatStreamDecoder& decoder,
-                                   absl::string_view data,
-                                   v1::GenerateStreamResponse* delta) {
-  std::unique_ptr<char[]> bytes(new char[data.empty() ? 1 : data.size()]);
-  if (!data.empty()) std::memcpy(bytes.get(), data.data(), data.size());
-  return decoder.Decode(absl::string_view(bytes.get(), data.size()), delta);
-}
 
 // What must hold for any outcome of one Decode.
 void CheckOutcome(const absl::StatusOr<Result>& r,
@@ -125,24 +117,6 @@ void CheckOutcome(const absl::StatusOr<Result>& r,
   ASSERT_LE(delta.text().size() + delta.reasoning().text().size(), input.size());
 }
 
-// The delta without its envelope (which depends on the decoder's history).
-std::string Content(v1::GenerateStreamResponse m) {
-  m.clear_id();
-  m.clear_model();
-  m.clear_provider();
-  return m.SerializeAsString();
-}
-
-void CheckFinish(ChatStreamDecoder& decoder) {
-  v1::GenerateStreamResponse last;
-  decoder.Finish(&last);
-  ASSERT_TRUE(last.has_usage());
-  ASSERT_TRUE(v1::FinishReason_IsValid(last.finish_reason()));
-  ASSERT_EQ(last.provider(), std::string(kProvider));
-  ASSERT_TRUE(last.text().empty() && !last.has_reasoning() &&
-              last.tool_calls_size() == 0);
-}
-
 // A decoder that has already sent its first message and holds state.
 ChatStreamDecoder Seasoned() {
   ChatStreamDecoder d{std::string(kProvider)};
@@ -157,7 +131,7 @@ ChatStreamDecoder Seasoned() {
 void Check(absl::string_view input) {
   ChatStreamDecoder fresh{std::string(kProvider)};
   v1::GenerateStreamResponse a;
-  const absl::StatusOr<Result> ra = DecodeExact(fresh, input, &a);
+  const absl::StatusOr<Result> ra = DecodeExact(fresh, "", input, &a);
   ASSERT_NO_FATAL_FAILURE(CheckOutcome(ra, a, input))
       << testing::PrintToString(std::string(input));
   if (!ra.ok()) {
@@ -168,19 +142,19 @@ void Check(absl::string_view input) {
   } else {
     ++g_tally.nothings;
   }
-  ASSERT_NO_FATAL_FAILURE(CheckFinish(fresh));
+  ASSERT_NO_FATAL_FAILURE(CheckFinish(fresh, kProvider));
 
   ChatStreamDecoder seasoned = Seasoned();
   v1::GenerateStreamResponse b;
-  const absl::StatusOr<Result> rb = DecodeExact(seasoned, input, &b);
+  const absl::StatusOr<Result> rb = DecodeExact(seasoned, "", input, &b);
   ASSERT_NO_FATAL_FAILURE(CheckOutcome(rb, b, input));
   ASSERT_EQ(ra.status(), rb.status());
   if (ra.ok()) {
     ASSERT_EQ(*ra, *rb);
-    ASSERT_EQ(Content(a), Content(b));
+    ASSERT_EQ(WithoutEnvelope(a), WithoutEnvelope(b));
     ASSERT_TRUE(b.provider().empty()) << "only the first message has it";
   }
-  ASSERT_NO_FATAL_FAILURE(CheckFinish(seasoned));
+  ASSERT_NO_FATAL_FAILURE(CheckFinish(seasoned, kProvider));
 }
 
 TEST(ChatStreamPropertyTest, SamplesDecode) {
@@ -198,13 +172,7 @@ TEST(ChatStreamPropertyTest, SamplesDecode) {
 }
 
 TEST(ChatStreamPropertyTest, EveryTruncation) {
-  for (const std::string& s : Samples()) {
-    for (size_t n = 0; n <= s.size(); ++n) {
-      ASSERT_NO_FATAL_FAILURE(Check(absl::string_view(s).substr(0, n)));
-      // The tail too: an event whose start was lost.
-      ASSERT_NO_FATAL_FAILURE(Check(absl::string_view(s).substr(n)));
-    }
-  }
+  CheckEveryTruncation(Samples(), [](const std::string& s) { Check(s); });
 }
 
 std::string Mutate(std::string s, std::mt19937& rng) {
@@ -212,13 +180,11 @@ std::string Mutate(std::string s, std::mt19937& rng) {
 }
 
 TEST(ChatStreamPropertyTest, RandomByteMutations) {
-  std::mt19937 rng(0x63686e6b);  // Fixed: failures must reproduce.
   g_tally = Tally();
   constexpr int kRounds = 40000;
-  for (int i = 0; i < kRounds; ++i) {
-    const std::string s = Mutate(Samples()[rng() % Samples().size()], rng);
-    ASSERT_NO_FATAL_FAILURE(Check(s)) << "iteration " << i;
-  }
+  // A fixed seed: failures must reproduce.
+  CheckMutations(Samples(), 0x63686e6b, kRounds,
+                 [](const std::string& s) { Check(s); });
   std::cout << g_tally.deltas << " deltas, " << g_tally.nothings
             << " nothings, " << g_tally.errors << " errors of " << kRounds
             << " mutated events\n";
@@ -241,7 +207,7 @@ TEST(ChatStreamPropertyTest, MutatedEventInAWholeStream) {
       std::string event = Samples()[stream[k]];
       if (k == bad) event = Mutate(event, rng);
       v1::GenerateStreamResponse delta;
-      absl::StatusOr<Result> r = DecodeExact(decoder, event, &delta);
+      absl::StatusOr<Result> r = DecodeExact(decoder, "", event, &delta);
       ASSERT_NO_FATAL_FAILURE(CheckOutcome(r, delta, event));
       if (!r.ok()) {
         failed = true;
@@ -250,52 +216,26 @@ TEST(ChatStreamPropertyTest, MutatedEventInAWholeStream) {
         ++deltas;
       }
     }
-    ASSERT_NO_FATAL_FAILURE(CheckFinish(decoder));
+    ASSERT_NO_FATAL_FAILURE(CheckFinish(decoder, kProvider));
   }
 }
 
 TEST(ChatStreamPropertyTest, RandomBytes) {
-  std::mt19937 rng(12345);
-  for (int i = 0; i < 5000; ++i) {
-    ASSERT_NO_FATAL_FAILURE(Check(RandomBytes(rng, 200)));
-  }
-  for (int i = 0; i < 5000; ++i) {
-    ASSERT_NO_FATAL_FAILURE(Check(RandomJsonAlphabet(rng, 200)));
-  }
+  CheckRandomInputs([](const std::string& s) { Check(s); });
 }
 
 TEST(ChatStreamPropertyTest, WhitespaceBetweenTokensChangesNothing) {
   // JSON whitespace outside strings, inserted at random after structural
   // characters: the same deltas, the same Finish.
   std::mt19937 rng(99);
-  static constexpr char kSpace[] = " \t\r\n";
   for (int round = 0; round < 200; ++round) {
     for (const std::string& s : Samples()) {
       if (s == "[DONE]") continue;  // Not JSON: "[ DONE]" is no terminator.
-      std::string spaced;
-      bool in_string = false, escaped = false;
-      for (char c : s) {
-        spaced += c;
-        if (in_string) {
-          if (escaped) {
-            escaped = false;
-          } else if (c == '\\') {
-            escaped = true;
-          } else if (c == '"') {
-            in_string = false;
-          }
-          continue;
-        }
-        if (c == '"') {
-          in_string = true;
-        } else if (std::strchr("{}[]:,", c) != nullptr && rng() % 2) {
-          spaced.append(1 + rng() % 3, kSpace[rng() % 4]);
-        }
-      }
+      const std::string spaced = InsertJsonWhitespace(s, rng);
       ChatStreamDecoder d1{std::string(kProvider)}, d2{std::string(kProvider)};
       v1::GenerateStreamResponse m1, m2, f1, f2;
-      const absl::StatusOr<Result> r1 = DecodeExact(d1, s, &m1);
-      const absl::StatusOr<Result> r2 = DecodeExact(d2, spaced, &m2);
+      const absl::StatusOr<Result> r1 = DecodeExact(d1, "", s, &m1);
+      const absl::StatusOr<Result> r2 = DecodeExact(d2, "", spaced, &m2);
       ASSERT_EQ(r1.status(), r2.status()) << spaced;
       if (r1.ok()) {
         ASSERT_EQ(*r1, *r2);
@@ -306,13 +246,6 @@ TEST(ChatStreamPropertyTest, WhitespaceBetweenTokensChangesNothing) {
       ASSERT_EQ(f1.SerializeAsString(), f2.SerializeAsString()) << spaced;
     }
   }
-}
-
-std::string Repeat(absl::string_view s, int n) {
-  std::string out;
-  out.reserve(s.size() * n);
-  for (int i = 0; i < n; ++i) out.append(s.data(), s.size());
-  return out;
 }
 
 TEST(ChatStreamPropertyTest, DeepNesting) {

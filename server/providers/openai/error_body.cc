@@ -7,12 +7,14 @@
 #include <string_view>
 
 #include "absl/strings/ascii.h"
+#include "server/providers/json/json_read.h"
 #include "simdjson.h"
 
 namespace llmgateway::openai {
 namespace {
 
 namespace od = ::simdjson::ondemand;
+using ::llmgateway::json::ForEachMemberWhileIntact;
 
 // A string as is; a number or boolean as its JSON text (servers send "code":
 // 400 as readily as "code": "invalid_api_key"); null, objects and arrays
@@ -50,24 +52,13 @@ bool ReadScalarText(od::value v, std::string* out) {
 
 // {"message", "type", "code", "param"}. False when the body broke.
 bool ReadErrorObject(od::object obj, ErrorBody* out) {
-  for (auto field : obj) {
-    std::string_view key;
-    if (field.unescaped_key().get(key)) return false;
-    od::value v;
-    if (field.value().get(v)) return false;
-    bool ok = true;
-    if (key == "message") {
-      ok = ReadScalarText(v, &out->message);
-    } else if (key == "type") {
-      ok = ReadScalarText(v, &out->type);
-    } else if (key == "code") {
-      ok = ReadScalarText(v, &out->code);
-    } else if (key == "param") {
-      ok = ReadScalarText(v, &out->param);
-    }
-    if (!ok) return false;
-  }
-  return true;
+  return ForEachMemberWhileIntact(obj, [&](std::string_view key, od::value v) {
+    if (key == "message") return ReadScalarText(v, &out->message);
+    if (key == "type") return ReadScalarText(v, &out->type);
+    if (key == "code") return ReadScalarText(v, &out->code);
+    if (key == "param") return ReadScalarText(v, &out->param);
+    return true;
+  });
 }
 
 // The top-level object: {"error": {...}} or {"error": "text"}, else a
@@ -75,29 +66,21 @@ bool ReadErrorObject(od::object obj, ErrorBody* out) {
 void ReadRoot(od::object root, ErrorBody* out) {
   std::string top_message;
   std::string detail;
-  for (auto field : root) {
-    std::string_view key;
-    if (field.unescaped_key().get(key)) break;
-    od::value v;
-    if (field.value().get(v)) break;
-    bool ok = true;
+  // A broken value ends the read; the fields read before it are kept.
+  ForEachMemberWhileIntact(root, [&](std::string_view key, od::value v) {
     if (key == "error") {
       od::json_type t;
-      if (v.type().get(t)) break;
+      if (v.type().get(t)) return false;
       if (t == od::json_type::object) {
         od::object obj;
-        ok = !v.get_object().get(obj) && ReadErrorObject(obj, out);
-      } else {
-        ok = ReadScalarText(v, &out->message);  // Ollama: {"error": "..."}
+        return !v.get_object().get(obj) && ReadErrorObject(obj, out);
       }
-    } else if (key == "message") {
-      ok = ReadScalarText(v, &top_message);
-    } else if (key == "detail") {
-      ok = ReadScalarText(v, &detail);
+      return ReadScalarText(v, &out->message);  // Ollama: {"error": "..."}
     }
-    // A broken value ends the read; the fields read before it are kept.
-    if (!ok) break;
-  }
+    if (key == "message") return ReadScalarText(v, &top_message);
+    if (key == "detail") return ReadScalarText(v, &detail);
+    return true;
+  });
   if (out->message.empty()) {
     out->message =
         !top_message.empty() ? std::move(top_message) : std::move(detail);

@@ -1,12 +1,15 @@
 // Random JSON-aware byte edits for property tests.
-#include "server/providers/openai/json_mutator.h"
+#include "server/providers/json/json_mutator.h"
 
-namespace llmgateway::openai {
+#include <cstring>
+
+namespace llmgateway::json {
 
 std::string MutateJson(std::string s, std::mt19937& rng,
                        const std::vector<std::string>& samples) {
   // Bytes that matter to a JSON parser, drawn more often than the rest.
-  static constexpr char kJsonBytes[] = "{}[]\":,\\ntrufalse0123456789.eE+-u \x00";
+  static constexpr char kJsonBytes[] =
+      "{}[]\":,\\ntrufalse0123456789.eE+-u \x00";
   auto byte = [&]() -> char {
     if (rng() % 2) return kJsonBytes[rng() % (sizeof(kJsonBytes) - 1)];
     return static_cast<char>(rng() % 256);
@@ -56,4 +59,36 @@ std::string RandomJsonAlphabet(std::mt19937& rng, size_t max_len) {
   return s;
 }
 
-}  // namespace llmgateway::openai
+std::string Repeat(absl::string_view s, int n) {
+  std::string out;
+  out.reserve(s.size() * n);
+  for (int i = 0; i < n; ++i) out.append(s.data(), s.size());
+  return out;
+}
+
+std::string InsertJsonWhitespace(absl::string_view json, std::mt19937& rng) {
+  static constexpr char kSpace[] = " \t\r\n";
+  std::string spaced;
+  bool in_string = false, escaped = false;
+  for (char c : json) {
+    spaced += c;
+    if (in_string) {
+      if (escaped) {
+        escaped = false;
+      } else if (c == '\\') {
+        escaped = true;
+      } else if (c == '"') {
+        in_string = false;
+      }
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+    } else if (std::strchr("{}[]:,", c) != nullptr && rng() % 2) {
+      spaced.append(1 + rng() % 3, kSpace[rng() % 4]);
+    }
+  }
+  return spaced;
+}
+
+}  // namespace llmgateway::json
