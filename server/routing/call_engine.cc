@@ -23,10 +23,6 @@
 namespace llmgateway::routing {
 namespace {
 
-absl::Duration FromProto(const google::protobuf::Duration& d) {
-  return absl::Seconds(d.seconds()) + absl::Nanoseconds(d.nanos());
-}
-
 absl::Status CallCancelled() {
   return WithErrorInfo(absl::CancelledError("the call was cancelled"), "CANCELLED");
 }

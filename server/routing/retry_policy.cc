@@ -9,10 +9,6 @@
 namespace llmgateway::routing {
 namespace {
 
-absl::Duration FromProto(const google::protobuf::Duration& d) {
-  return absl::Seconds(d.seconds()) + absl::Nanoseconds(d.nanos());
-}
-
 std::string Reason(const absl::Status& status) {
   std::optional<google::rpc::ErrorInfo> info = GetErrorInfo(status);
   return info.has_value() ? info->reason() : std::string();

@@ -11,6 +11,11 @@
 
 namespace llmgateway::routing {
 
+// A config or request duration as absl's.
+inline absl::Duration FromProto(const google::protobuf::Duration& d) {
+  return absl::Seconds(d.seconds()) + absl::Nanoseconds(d.nanos());
+}
+
 struct RetryPolicy {
   // Retries on the same target after its first attempt.
   int max_retries = 2;

@@ -9,10 +9,6 @@
 namespace llmgateway::routing {
 namespace {
 
-absl::Duration FromProto(const google::protobuf::Duration& d) {
-  return absl::Seconds(d.seconds()) + absl::Nanoseconds(d.nanos());
-}
-
 absl::Status ModelNotFound(absl::string_view model) {
   return WithErrorInfo(absl::NotFoundError(absl::StrCat(
                            "model \"", model, "\" is not configured (see ListModels)")),
