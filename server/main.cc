@@ -24,6 +24,9 @@ ABSL_FLAG(std::string, openai_base_url, "",
           "any model name then passes through to it unchanged.");
 ABSL_FLAG(std::string, openai_api_key_env, "OPENAI_API_KEY",
           "Name of the environment variable holding that upstream's API key.");
+ABSL_FLAG(std::string, batch_store, "",
+          "Path of the batch job store, an SQLite file (default: the config's "
+          "batch.store_path, else llm_gateway.db in the working directory).");
 ABSL_FLAG(std::string, drain_timeout, "",
           "How long SIGTERM lets calls in flight finish before cancelling them, "
           "e.g. 30s (default: the config's drain_timeout, else 30s).");
@@ -67,6 +70,7 @@ int main(int argc, char** argv) {
   }
   config::Overrides overrides;
   overrides.listen = IfSet(FLAGS_listen);
+  overrides.batch_store = IfSet(FLAGS_batch_store);
   overrides.openai_base_url = IfSet(FLAGS_openai_base_url);
   // The key variable's name matters only with a base URL (or a config entry
   // named "openai"); its default must not invent a provider.

@@ -5,14 +5,10 @@
 #define LLM_GATEWAY_SERVER_API_GRPC_STATUS_H_
 
 #include "absl/status/status.h"
-#include "google/rpc/status.pb.h"
 #include "grpcpp/support/status.h"
+#include "server/common/rpc_status.h"  // ToRpcStatus, for per-item errors
 
 namespace llmgateway {
-
-// The google.rpc.Status form (also used for per-item errors in batches).
-// An error without an ErrorInfo gets one whose reason is the code's name.
-google::rpc::Status ToRpcStatus(const absl::Status& status);
 
 grpc::Status ToGrpcStatus(const absl::Status& status);
 

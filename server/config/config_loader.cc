@@ -2,6 +2,8 @@
 #include "server/config/config_loader.h"
 
 #include <fstream>
+#include <limits>
+#include <utility>
 #include <sstream>
 #include <vector>
 
@@ -23,6 +25,14 @@ constexpr int64_t kDefaultConnectTimeoutSeconds = 10;
 constexpr int64_t kDefaultDrainTimeoutSeconds = 30;
 constexpr int kDefaultAnthropicMaxTokens = 4096;
 constexpr int kMaxRetries = 10;
+constexpr int kDefaultGenerateConcurrency = 8;
+constexpr int kDefaultGenerateMaxConcurrency = 64;
+constexpr absl::string_view kDefaultBatchStore = "llm_gateway.db";
+constexpr int kDefaultJobConcurrency = 32;
+constexpr int kDefaultJobMaxConcurrency = 256;
+constexpr int64_t kDefaultBatchRequestBytes = int64_t{256} << 20;
+constexpr int kDefaultBatchMaxItems = 50000;
+constexpr int64_t kDefaultRetentionSeconds = 7 * 24 * 3600;
 
 class CollectErrors : public google::protobuf::io::ErrorCollector {
  public:
@@ -38,6 +48,22 @@ class CollectErrors : public google::protobuf::io::ErrorCollector {
   std::string source_;
   std::vector<std::string> errors_;
 };
+
+void ApplyBatchDefaults(Batch* batch) {
+  auto set_default = [](auto value, auto fallback) { return value == 0 ? fallback : value; };
+  batch->set_generate_default_concurrency(
+      set_default(batch->generate_default_concurrency(), kDefaultGenerateConcurrency));
+  batch->set_generate_max_concurrency(
+      set_default(batch->generate_max_concurrency(), kDefaultGenerateMaxConcurrency));
+  if (batch->store_path().empty()) batch->set_store_path(std::string(kDefaultBatchStore));
+  batch->set_job_default_concurrency(
+      set_default(batch->job_default_concurrency(), kDefaultJobConcurrency));
+  batch->set_job_max_concurrency(
+      set_default(batch->job_max_concurrency(), kDefaultJobMaxConcurrency));
+  batch->set_max_request_bytes(
+      set_default(batch->max_request_bytes(), kDefaultBatchRequestBytes));
+  batch->set_max_items(set_default(batch->max_items(), kDefaultBatchMaxItems));
+}
 
 absl::Status FieldError(absl::string_view field, absl::string_view problem) {
   return absl::InvalidArgumentError(absl::StrCat("config: ", field, ": ", problem));
@@ -109,6 +135,29 @@ absl::Status ValidateRetry(const RetryPolicy& retry, const std::string& field) {
   return absl::OkStatus();
 }
 
+absl::Status ValidateBatch(const Batch& batch) {
+  const std::pair<absl::string_view, int64_t> positive[] = {
+      {"generate_default_concurrency", batch.generate_default_concurrency()},
+      {"generate_max_concurrency", batch.generate_max_concurrency()},
+      {"job_default_concurrency", batch.job_default_concurrency()},
+      {"job_max_concurrency", batch.job_max_concurrency()},
+      {"max_request_bytes", batch.max_request_bytes()},
+      {"max_items", batch.max_items()},
+  };
+  for (const auto& [name, value] : positive) {
+    if (value < 0) return FieldError(absl::StrCat("batch.", name), "must not be negative");
+  }
+  // gRPC takes an int for its message size limit.
+  if (batch.max_request_bytes() > std::numeric_limits<int>::max()) {
+    return FieldError("batch.max_request_bytes",
+                      absl::StrCat("must be at most ", std::numeric_limits<int>::max()));
+  }
+  if (IsNegative(batch.retention())) {
+    return FieldError("batch.retention", "must not be negative");
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<GatewayConfig> ParseConfigText(absl::string_view text,
@@ -134,6 +183,9 @@ absl::StatusOr<GatewayConfig> LoadConfigFile(const std::string& path) {
 
 void ApplyOverrides(const Overrides& overrides, GatewayConfig* config) {
   if (overrides.listen.has_value()) config->set_listen(*overrides.listen);
+  if (overrides.batch_store.has_value()) {
+    config->mutable_batch()->set_store_path(*overrides.batch_store);
+  }
   if (!overrides.openai_base_url.has_value() && !overrides.openai_api_key_env.has_value()) {
     return;
   }
@@ -159,6 +211,8 @@ void ApplyOverrides(const Overrides& overrides, GatewayConfig* config) {
 void ApplyDefaults(GatewayConfig* config) {
   if (config->listen().empty()) config->set_listen(std::string(kDefaultListen));
   SetDefaultDuration(config->mutable_drain_timeout(), kDefaultDrainTimeoutSeconds);
+  ApplyBatchDefaults(config->mutable_batch());
+  SetDefaultDuration(config->mutable_batch()->mutable_retention(), kDefaultRetentionSeconds);
   for (Provider& provider : *config->mutable_providers()) {
     SetDefaultDuration(provider.mutable_timeout(), kDefaultTimeoutSeconds);
     SetDefaultDuration(provider.mutable_connect_timeout(), kDefaultConnectTimeoutSeconds);
@@ -273,6 +327,7 @@ absl::Status ValidateConfig(const GatewayConfig& config) {
   if (config.max_queued_requests() < 0) {
     return FieldError("max_queued_requests", "must not be negative");
   }
+  if (absl::Status s = ValidateBatch(config.batch()); !s.ok()) return s;
   for (int i = 0; i < config.models_size(); ++i) {
     for (int j = 0; j < config.models(i).fallbacks_size(); ++j) {
       const std::string& fallback = config.models(i).fallbacks(j);

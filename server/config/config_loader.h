@@ -21,6 +21,8 @@ absl::StatusOr<GatewayConfig> LoadConfigFile(const std::string& path);
 // What the command line may set; flags override the file.
 struct Overrides {
   std::optional<std::string> listen;
+  // --batch_store: the job store's path.
+  std::optional<std::string> batch_store;
   // Adds (or re-points) the provider named "openai" and makes it the
   // default provider, so any model name passes through to it.
   std::optional<std::string> openai_base_url;

@@ -116,7 +116,41 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"providers { name: \"p\" kind: \"openai\" base_url: \"http://x\" "
                 "capabilities { media_types: \"png\" } }",
                 "providers[0].capabilities.media_types[0]"},
+        BadCase{"providers { name: \"p\" kind: \"openai\" base_url: \"http://x\" }"
+                "batch { job_max_concurrency: -1 }",
+                "batch.job_max_concurrency"},
+        BadCase{"providers { name: \"p\" kind: \"openai\" base_url: \"http://x\" }"
+                "batch { max_request_bytes: 4294967296 }",
+                "batch.max_request_bytes"},
+        BadCase{"providers { name: \"p\" kind: \"openai\" base_url: \"http://x\" }"
+                "batch { retention { seconds: -1 } }",
+                "batch.retention"},
         BadCase{"listen: \"127.0.0.1:1\"", "providers"}));
+
+TEST(ConfigLoaderTest, BatchDefaults) {
+  absl::StatusOr<GatewayConfig> config = Load(kGood);
+  ASSERT_TRUE(config.ok()) << config.status();
+  const Batch& batch = config->batch();
+  EXPECT_EQ(batch.generate_default_concurrency(), 8);
+  EXPECT_EQ(batch.generate_max_concurrency(), 64);
+  EXPECT_EQ(batch.store_path(), "llm_gateway.db");
+  EXPECT_EQ(batch.job_default_concurrency(), 32);
+  EXPECT_EQ(batch.job_max_concurrency(), 256);
+  EXPECT_EQ(batch.max_request_bytes(), 256 << 20);
+  EXPECT_EQ(batch.max_items(), 50000);
+  EXPECT_EQ(batch.retention().seconds(), 7 * 24 * 3600);
+}
+
+TEST(ConfigLoaderTest, BatchStoreFlagOverridesTheFile) {
+  absl::StatusOr<GatewayConfig> config =
+      ParseConfigText(std::string(kGood) + "batch { store_path: \"a.db\" }", "t");
+  ASSERT_TRUE(config.ok()) << config.status();
+  Overrides overrides;
+  overrides.batch_store = "/var/lib/gw/jobs.db";
+  ApplyOverrides(overrides, &*config);
+  ApplyDefaults(&*config);
+  EXPECT_EQ(config->batch().store_path(), "/var/lib/gw/jobs.db");
+}
 
 TEST(ConfigLoaderTest, FlagsAloneMakeAPassThroughProvider) {
   GatewayConfig config;
