@@ -15,7 +15,7 @@ packages=(
   libcurl4-openssl-dev
   libsimdjson-dev
   libgtest-dev
-  libsqlite3-dev
+  libsqlite3-dev libsqlitecpp-dev   # the batch job store
   python3-grpcio python3-protobuf   # the Python client round trip
 )
 # buf (proto lint, buf curl) comes from npm. A machine whose Node.js is not

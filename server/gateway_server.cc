@@ -1,8 +1,11 @@
 // Server assembly and shutdown order.
 #include "server/gateway_server.h"
 
+#include <algorithm>
+
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/security/server_credentials.h"
@@ -13,7 +16,18 @@ namespace llmgateway {
 namespace {
 
 // Media parts travel inline; the default 4 MiB is too small for a PDF.
+// (gRPC's limit is per server: a larger batch.max_request_bytes raises it
+// for every service.)
 constexpr int kMaxMessageBytes = 64 << 20;
+
+batch::RunnerOptions RunnerOptionsFromConfig(const config::Batch& batch) {
+  batch::RunnerOptions options;
+  options.default_concurrency = batch.job_default_concurrency();
+  options.max_concurrency = batch.job_max_concurrency();
+  options.retention = absl::Seconds(batch.retention().seconds()) +
+                      absl::Nanoseconds(batch.retention().nanos());
+  return options;
+}
 
 }  // namespace
 
@@ -31,17 +45,37 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
   gateway->router_ = std::make_unique<routing::Router>(config, std::move(by_name));
   gateway->engine_ =
       std::make_unique<routing::CallEngine>(gateway->router_.get(), gateway->http_.get());
-  gateway->generation_ = std::make_unique<GenerationService>(
-      GenerationDeps{gateway->engine_.get(), &gateway->tracker_});
+  gateway->generation_ = std::make_unique<GenerationService>(GenerationDeps{
+      gateway->engine_.get(), &gateway->tracker_,
+      config.batch().generate_default_concurrency(), config.batch().generate_max_concurrency()});
   gateway->models_ = std::make_unique<ModelsService>(gateway->router_.get());
-  gateway->batch_jobs_ = std::make_unique<llmgateway::v1::BatchJobs::CallbackService>();
+
+  // The job store opens before the port does: a store that cannot be
+  // written stops start-up, naming its path.
+  absl::StatusOr<std::unique_ptr<batch::JobStore>> store =
+      batch::JobStore::Open(config.batch().store_path());
+  if (!store.ok()) return store.status();
+  routing::CallEngine* engine = gateway->engine_.get();
+  absl::StatusOr<std::unique_ptr<batch::JobRunner>> runner = batch::JobRunner::Start(
+      *std::move(store),
+      [engine](const llmgateway::v1::GenerateRequest* request, routing::CallOptions options,
+               routing::CallObserver* observer) {
+        return engine->Start(request, std::move(options), observer);
+      },
+      RunnerOptionsFromConfig(config.batch()));
+  if (!runner.ok()) return runner.status();
+  gateway->batch_runner_ = *std::move(runner);
+  gateway->batch_jobs_ = std::make_unique<BatchJobsService>(BatchJobsDeps{
+      gateway->batch_runner_.get(), &gateway->tracker_, config.batch().max_items(),
+      config.batch().max_request_bytes()});
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   builder.AddListeningPort(config.listen(), grpc::InsecureServerCredentials(),
                            &gateway->port_);
-  builder.SetMaxReceiveMessageSize(kMaxMessageBytes);
+  builder.SetMaxReceiveMessageSize(
+      std::max<int>(kMaxMessageBytes, static_cast<int>(config.batch().max_request_bytes())));
   builder.SetMaxSendMessageSize(kMaxMessageBytes);
   builder.RegisterService(gateway->generation_.get());
   builder.RegisterService(gateway->models_.get());
@@ -59,7 +93,15 @@ int GatewayServer::Drain(absl::Duration timeout) {
   // arrive get a clear UNAVAILABLE they can retry elsewhere.
   server_->GetHealthCheckService()->SetServingStatus(false);
   tracker_.StartDraining();
-  const int left = tracker_.WaitIdle(timeout) ? 0 : tracker_.in_flight();
+  // Batch job items in flight may finish too (a result recorded now is not
+  // paid for twice); the job resumes at the next start.
+  batch_runner_->StopStarting();
+  const absl::Time deadline = absl::Now() + timeout;
+  int left = tracker_.WaitIdle(timeout) ? 0 : tracker_.in_flight();
+  while (batch_runner_->in_flight() > 0 && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  left += batch_runner_->in_flight();
   Shutdown();
   return left;
 }
@@ -70,6 +112,9 @@ void GatewayServer::Shutdown() {
   // Calls still running are cancelled now; their reactors cancel their
   // engine calls, whose transfers the HTTP loop aborts and completes.
   server_->Shutdown(std::chrono::system_clock::now());
+  // Items in flight are aborted (no result: they run again at the next
+  // start) while the HTTP loop still runs to complete them.
+  if (batch_runner_ != nullptr) batch_runner_->Stop();
   // Completes anything left with CANCELLED (pending timers run early) while
   // the engine, router and adapters still exist.
   http_.reset();

@@ -11,10 +11,11 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "grpcpp/server.h"
-#include "llmgateway/v1/batch_jobs.grpc.pb.h"
+#include "server/api/batch_jobs_service.h"
 #include "server/api/call_tracker.h"
 #include "server/api/generation_service.h"
 #include "server/api/models_service.h"
+#include "server/batch/job_runner.h"
 #include "server/config/config.pb.h"
 #include "server/http/http_client.h"
 #include "server/providers/adapter.h"
@@ -37,12 +38,14 @@ class GatewayServer {
 
   // Graceful: health turns NOT_SERVING and new generation calls are refused
   // (UNAVAILABLE, DRAINING) at once; calls in flight may finish for up to
-  // `timeout`; then Shutdown() cancels whatever is left. Returns how many
-  // calls were still running when the timeout struck.
+  // `timeout`, and so may batch job items in flight (no new ones start);
+  // then Shutdown() cancels whatever is left. Returns how many calls and
+  // items were still running when the timeout struck.
   int Drain(absl::Duration timeout);
 
   // Stops accepting calls, cancels those in flight (their upstream transfers
-  // are aborted), then tears down the HTTP loop.
+  // are aborted), stops the batch job runner (items in flight run again at
+  // the next start), then tears down the HTTP loop.
   void Shutdown();
 
  private:
@@ -52,11 +55,11 @@ class GatewayServer {
   std::vector<std::unique_ptr<Adapter>> adapters_;
   std::unique_ptr<routing::Router> router_;
   std::unique_ptr<routing::CallEngine> engine_;
+  std::unique_ptr<batch::JobRunner> batch_runner_;
   CallTracker tracker_;
   std::unique_ptr<GenerationService> generation_;
   std::unique_ptr<ModelsService> models_;
-  // Not built yet: the generated base class answers every RPC UNIMPLEMENTED.
-  std::unique_ptr<llmgateway::v1::BatchJobs::CallbackService> batch_jobs_;
+  std::unique_ptr<BatchJobsService> batch_jobs_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
   bool shut_down_ = false;

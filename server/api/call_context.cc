@@ -1,5 +1,5 @@
-// Drain accounting, request id, validation and deadline of a generation
-// call, and its log line.
+// Drain accounting, request id and deadline of a generation RPC; validation
+// and the log line of a one-request call.
 #include "server/api/call_context.h"
 
 #include <chrono>
@@ -13,24 +13,31 @@
 
 namespace llmgateway {
 
+RpcScope::RpcScope(grpc::CallbackServerContext* context, CallTracker* tracker)
+    : start_(absl::Now()), tracker_(tracker), request_id_(AssignRequestId(context)) {
+  // gRPC reports "no deadline" as time_point::max(), beyond absl::Time's range.
+  if (context->deadline() != std::chrono::system_clock::time_point::max()) {
+    deadline_ = absl::FromChrono(context->deadline());
+  }
+  admission_ = tracker_->Enter();
+}
+
+RpcScope::~RpcScope() {
+  if (admission_.ok()) tracker_->Exit();
+}
+
+absl::Duration RpcScope::elapsed() const { return absl::Now() - start_; }
+
 CallContext::CallContext(grpc::CallbackServerContext* context,
                          const llmgateway::v1::GenerateRequest& request, bool stream,
                          CallTracker* tracker)
-    : model_(request.model()), start_(absl::Now()), tracker_(tracker) {
+    : model_(request.model()), scope_(context, tracker) {
   options_.stream = stream;
-  options_.request_id = AssignRequestId(context);
-  // gRPC reports "no deadline" as time_point::max(), beyond absl::Time's range.
-  if (context->deadline() != std::chrono::system_clock::time_point::max()) {
-    options_.deadline = absl::FromChrono(context->deadline());
-  }
-  status_ = tracker_->Enter();
+  options_.request_id = scope_.request_id();
+  options_.deadline = scope_.deadline();
+  status_ = scope_.admission();
   if (!status_.ok()) return;
-  entered_ = true;
   status_ = ValidateGenerateRequest(request);
-}
-
-CallContext::~CallContext() {
-  if (entered_) tracker_->Exit();
 }
 
 void CallContext::Log(absl::string_view rpc, const absl::Status& status,
@@ -42,7 +49,7 @@ void CallContext::Log(absl::string_view rpc, const absl::Status& status,
       "rpc=", rpc, " request_id=", options_.request_id, " model=", absl::CHexEscape(model_),
       " provider=", summary.provider.empty() ? "-" : summary.provider,
       " code=", absl::StatusCodeToString(status.code()),
-      " ms=", absl::ToInt64Milliseconds(absl::Now() - start_));
+      " ms=", absl::ToInt64Milliseconds(scope_.elapsed()));
   if (usage != nullptr) {
     absl::StrAppend(&line, " prompt_tokens=", usage->prompt_tokens(),
                     " completion_tokens=", usage->completion_tokens());

@@ -1,7 +1,8 @@
 // What every generation call does around the call engine: count itself for
 // drain, adopt or mint the request id, validate the request, derive the
 // engine's options from the gRPC deadline; and write the call's log line at
-// the end.
+// the end. RpcScope is the part an RPC of many engine calls (BatchGenerate)
+// shares with the one-request calls.
 #ifndef LLM_GATEWAY_SERVER_API_CALL_CONTEXT_H_
 #define LLM_GATEWAY_SERVER_API_CALL_CONTEXT_H_
 
@@ -20,6 +21,38 @@ namespace llmgateway {
 struct GenerationDeps {
   routing::CallEngine* engine = nullptr;
   CallTracker* tracker = nullptr;
+  // BatchGenerate: upstream calls at once when the request gives no
+  // max_concurrency, and the most a request gets (config::Batch's
+  // generate_default_concurrency / generate_max_concurrency; these are its
+  // defaults).
+  int batch_default_concurrency = 8;
+  int batch_max_concurrency = 64;
+};
+
+// One RPC's drain accounting, request id and deadline, whatever it runs.
+class RpcScope {
+ public:
+  // Adopts or mints the request id (into the initial metadata) and enters
+  // `tracker`.
+  RpcScope(grpc::CallbackServerContext* context, CallTracker* tracker);
+  // Leaves the tracker if it entered: destroyed when the reactor is.
+  ~RpcScope();
+  RpcScope(const RpcScope&) = delete;
+  RpcScope& operator=(const RpcScope&) = delete;
+
+  // OK when the RPC is counted; UNAVAILABLE (DRAINING) when refused.
+  const absl::Status& admission() const { return admission_; }
+  const std::string& request_id() const { return request_id_; }
+  // The gRPC deadline; InfiniteFuture when the caller set none.
+  absl::Time deadline() const { return deadline_; }
+  absl::Duration elapsed() const;
+
+ private:
+  const absl::Time start_;
+  CallTracker* const tracker_;
+  std::string request_id_;
+  absl::Time deadline_ = absl::InfiniteFuture();
+  absl::Status admission_;
 };
 
 class CallContext {
@@ -27,8 +60,8 @@ class CallContext {
   CallContext(grpc::CallbackServerContext* context,
               const llmgateway::v1::GenerateRequest& request, bool stream,
               CallTracker* tracker);
-  // Leaves the tracker: the reactors destroy their context in OnDone.
-  ~CallContext();
+  // Leaves the tracker (RpcScope): the reactors destroy their context in
+  // OnDone.
 
   // False when the call was refused (draining) or the request is invalid;
   // status() says why.
@@ -43,9 +76,7 @@ class CallContext {
 
  private:
   const std::string model_;
-  const absl::Time start_;
-  CallTracker* const tracker_;
-  bool entered_ = false;
+  const RpcScope scope_;
   routing::CallOptions options_;
   absl::Status status_;
 };

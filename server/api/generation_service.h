@@ -8,8 +8,6 @@
 
 namespace llmgateway {
 
-// BatchGenerate is not built yet: the generated base class answers it
-// UNIMPLEMENTED.
 class GenerationService final : public llmgateway::v1::Generation::CallbackService {
  public:
   // What `deps` points to must outlive the service.
@@ -22,6 +20,10 @@ class GenerationService final : public llmgateway::v1::Generation::CallbackServi
   grpc::ServerWriteReactor<llmgateway::v1::GenerateStreamResponse>* GenerateStream(
       grpc::CallbackServerContext* context,
       const llmgateway::v1::GenerateRequest* request) override;
+
+  grpc::ServerWriteReactor<llmgateway::v1::BatchGenerateResponse>* BatchGenerate(
+      grpc::CallbackServerContext* context,
+      const llmgateway::v1::BatchGenerateRequest* request) override;
 
  private:
   const GenerationDeps deps_;

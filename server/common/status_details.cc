@@ -93,6 +93,13 @@ absl::Status InvalidField(absl::string_view field, absl::string_view description
   return WithErrorInfo(std::move(status), "INVALID_REQUEST", {{kMetaField, field}});
 }
 
+absl::Status WithFieldPrefix(const absl::Status& status, absl::string_view prefix) {
+  std::optional<google::rpc::BadRequest> bad_request = GetDetail<google::rpc::BadRequest>(status);
+  if (!bad_request.has_value() || bad_request->field_violations().empty()) return status;
+  const google::rpc::BadRequest::FieldViolation& violation = bad_request->field_violations(0);
+  return InvalidField(absl::StrCat(prefix, violation.field()), violation.description());
+}
+
 std::string DefaultReason(absl::StatusCode code) {
   // absl::StatusCodeToString gives "INVALID_ARGUMENT", "DEADLINE_EXCEEDED", ...
   // already UPPER_SNAKE_CASE, which AIP-193 asks of a reason.

@@ -43,6 +43,10 @@ std::optional<google::rpc::RetryInfo> GetRetryInfo(const absl::Status& status);
 // INVALID_ARGUMENT "field: description" with ErrorInfo INVALID_REQUEST and a
 // BadRequest field violation, the shape every validation error has.
 absl::Status InvalidField(absl::string_view field, absl::string_view description);
+// The same field error with `prefix` before the field's path (a request
+// nested in a batch: "items[3].request." + "messages[0].role"). Other
+// errors are returned as they are.
+absl::Status WithFieldPrefix(const absl::Status& status, absl::string_view prefix);
 
 // The ErrorInfo reason used when an error carries none: the code's name.
 std::string DefaultReason(absl::StatusCode code);

@@ -285,26 +285,6 @@ INSTANTIATE_TEST_SUITE_P(
         InvalidCase{R"pb(model: "fake-model" prompt: "x" config { max_output_tokens: -1 })pb",
                     "config.max_output_tokens"}));
 
-TEST_F(GenerateIntegrationTest, UnbuiltRpcsAreUnimplemented) {
-  auto stub = v1::Generation::NewStub(channel_);
-  grpc::ClientContext context;
-  v1::BatchGenerateRequest batch;
-  *batch.add_requests() = Prompt("fake-model", "x");
-  auto reader = stub->BatchGenerate(&context, batch);
-  v1::BatchGenerateResponse message;
-  while (reader->Read(&message)) {
-  }
-  EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::UNIMPLEMENTED);
-
-  auto jobs = v1::BatchJobs::NewStub(channel_);
-  grpc::ClientContext job_context;
-  v1::GetBatchJobRequest get;
-  get.set_id("x");
-  v1::BatchJob job;
-  EXPECT_EQ(jobs->GetBatchJob(&job_context, get, &job).error_code(),
-            grpc::StatusCode::UNIMPLEMENTED);
-}
-
 TEST_F(GenerateIntegrationTest, ConcurrentSlowCallsShareFewThreads) {
   constexpr int kCalls = 200;
   auto stub = v1::Generation::NewStub(channel_);
@@ -392,7 +372,8 @@ TEST(GatewayStartupTest, ProviderTimeoutFromConfigIsDeadlineExceeded) {
   }
   auto gateway = std::make_unique<Subprocess>(
       std::vector<std::string>{testing::RunfilePath("server/llm_gateway"),
-                               "--listen=127.0.0.1:0", "--config=" + config_path},
+                               "--listen=127.0.0.1:0", "--config=" + config_path,
+                               "--batch_store=" + TempPath("gateway-timeout.db")},
       std::vector<std::string>{}, TempPath("gateway-timeout.log"));
   auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", gateway->port()),
                                      grpc::InsecureChannelCredentials());

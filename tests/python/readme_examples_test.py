@@ -26,6 +26,8 @@ EXPECTED = {
     "tools": "Tool result: 18C and sunny\n",
     "schema": "Paris 42\n",
     "reasoning": "Thinking about: Why? lorem ipsum -> Echo: Why? lorem ipsum\n",
+    "batch": "0 Echo: One lorem ipsum\n1 Echo: Two lorem ipsum\n2 Echo: Three lorem ipsum\n",
+    "jobs": "STATE_SUCCEEDED 10 0\n8 doc-8 Echo: Summarize 8 lorem\n9 doc-9 Echo: Summarize 9 lorem\n",
 }
 
 
@@ -62,7 +64,8 @@ class ReadmeExamplesTest(unittest.TestCase):
                 with open(path, "w") as f:
                     f.write(config)
                 proc, port = testing_util.start(
-                    [os.environ["GATEWAY"], "--config=" + path, "--listen=127.0.0.1:0"],
+                    [os.environ["GATEWAY"], "--config=" + path, "--listen=127.0.0.1:0",
+                     "--batch_store=" + os.path.join(tmp, "readme-config-%d.db" % i)],
                     os.path.join(tmp, "readme-config-%d-gateway.log" % i))
                 proc.terminate()
                 self.assertEqual(proc.wait(timeout=10), 0)
@@ -73,7 +76,8 @@ class ReadmeExamplesTest(unittest.TestCase):
                 with open(path, "w") as f:
                     f.write(served)
                 proc, port = testing_util.start(
-                    [os.environ["GATEWAY"], "--config=" + path, "--listen=127.0.0.1:0"],
+                    [os.environ["GATEWAY"], "--config=" + path, "--listen=127.0.0.1:0",
+                     "--batch_store=" + os.path.join(tmp, "readme-config-%d-served.db" % i)],
                     os.path.join(tmp, "readme-config-%d-served.log" % i))
                 try:
                     with grpc.insecure_channel("127.0.0.1:%d" % port) as channel:
@@ -118,6 +122,12 @@ class ReadmeExamplesTest(unittest.TestCase):
 
     def test_reasoning(self):
         self.run_example("reasoning")
+
+    def test_batch(self):
+        self.run_example("batch")
+
+    def test_jobs(self):
+        self.run_example("jobs")
 
 
 if __name__ == "__main__":

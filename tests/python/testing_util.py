@@ -39,7 +39,8 @@ class Servers:
             os.path.join(tmp, name + "-fakellm.log"))
         self.gateway, self.port = start(
             [os.environ["GATEWAY"], "--listen=127.0.0.1:0",
-             "--openai_base_url=http://127.0.0.1:%d/v1" % self.fake_port],
+             "--openai_base_url=http://127.0.0.1:%d/v1" % self.fake_port,
+             "--batch_store=" + os.path.join(tmp, name + "-jobs.db")],
             os.path.join(tmp, name + "-gateway.log"))
         self.channel = grpc.insecure_channel("127.0.0.1:%d" % self.port)
 

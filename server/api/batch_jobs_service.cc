@@ -1,0 +1,156 @@
+// BatchJobs' unary methods answer from the runner's callback (on the store
+// thread); ListBatchJobResults streams through its own reactor.
+//
+// Every method counts itself in the CallTracker, so a drain waits for them
+// and refuses new ones (UNAVAILABLE, DRAINING) like any generation call.
+// Get and List write no log line: callers poll them.
+#include "server/api/batch_jobs_service.h"
+
+#include <string>
+#include <utility>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "server/api/batch_job_results_call.h"
+#include "server/api/batch_job_validation.h"
+#include "server/api/grpc_status.h"
+#include "server/api/request_id.h"
+#include "server/common/log.h"
+#include "server/common/status_details.h"
+
+namespace llmgateway {
+namespace {
+
+using ::llmgateway::v1::BatchJob;
+
+constexpr int kDefaultPageSize = 100;
+constexpr int kMaxPageSize = 1000;
+
+// Runs a unary method: `start(done)` hands the runner a callback; the answer
+// is moved into `response` and the RPC finished from that callback.
+template <typename T, typename Response, typename Start, typename Log>
+grpc::ServerUnaryReactor* Unary(grpc::CallbackServerContext* context, CallTracker* tracker,
+                                absl::Status checked, Response* response, Start start,
+                                Log log) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (checked.ok()) checked = tracker->Enter();
+  if (!checked.ok()) {
+    log(checked, nullptr);
+    reactor->Finish(ToGrpcStatus(checked));
+    return reactor;
+  }
+  start([reactor, tracker, response, log](absl::StatusOr<T> answer) mutable {
+    tracker->Exit();
+    if (answer.ok()) {
+      log(absl::OkStatus(), &*answer);
+      answer->Swap(response);
+      reactor->Finish(grpc::Status::OK);
+    } else {
+      log(answer.status(), nullptr);
+      reactor->Finish(ToGrpcStatus(answer.status()));
+    }
+  });
+  return reactor;
+}
+
+auto NoLog() {
+  return [](const absl::Status&, const void*) {};
+}
+
+// One line per job-changing call: who asked, which job, what came of it.
+auto JobLog(absl::string_view rpc, grpc::CallbackServerContext* context, std::string extra) {
+  return [rpc = std::string(rpc), request_id = AssignRequestId(context),
+          extra = std::move(extra), start = absl::Now()](const absl::Status& status,
+                                                         const BatchJob* job) {
+    std::string line = absl::StrCat("rpc=", rpc, " request_id=", request_id, extra,
+                                    " code=", absl::StatusCodeToString(status.code()),
+                                    " ms=", absl::ToInt64Milliseconds(absl::Now() - start));
+    if (job != nullptr) {
+      absl::StrAppend(&line, " job=", job->id(), " state=", BatchJob::State_Name(job->state()));
+    }
+    if (status.ok()) {
+      LogInfo(line);
+    } else {
+      LogWarning(line, " error=\"", absl::CHexEscape(status.message()), "\"");
+    }
+  };
+}
+
+absl::Status CheckId(const std::string& id) {
+  return id.empty() ? InvalidField("id", "is required") : absl::OkStatus();
+}
+
+}  // namespace
+
+grpc::ServerUnaryReactor* BatchJobsService::CreateBatchJob(
+    grpc::CallbackServerContext* context, const llmgateway::v1::CreateBatchJobRequest* request,
+    BatchJob* response) {
+  absl::Status checked;
+  if (const size_t bytes = request->ByteSizeLong();
+      bytes > static_cast<uint64_t>(deps_.max_request_bytes)) {
+    checked = WithErrorInfo(
+        absl::ResourceExhaustedError(absl::StrCat("the request is ", bytes,
+                                                  " bytes; CreateBatchJob takes at most ",
+                                                  deps_.max_request_bytes, " (split the job)")),
+        "BATCH_REQUEST_TOO_LARGE");
+  } else {
+    checked = ValidateCreateBatchJobRequest(*request, deps_.max_items);
+  }
+  return Unary<BatchJob>(
+      context, deps_.tracker, std::move(checked), response,
+      [this, request](auto done) { deps_.runner->Create(request, std::move(done)); },
+      JobLog("CreateBatchJob", context, absl::StrCat(" items=", request->items_size())));
+}
+
+grpc::ServerUnaryReactor* BatchJobsService::GetBatchJob(
+    grpc::CallbackServerContext* context, const llmgateway::v1::GetBatchJobRequest* request,
+    BatchJob* response) {
+  return Unary<BatchJob>(
+      context, deps_.tracker, CheckId(request->id()), response,
+      [this, request](auto done) { deps_.runner->Get(request->id(), std::move(done)); },
+      NoLog());
+}
+
+grpc::ServerUnaryReactor* BatchJobsService::ListBatchJobs(
+    grpc::CallbackServerContext* context, const llmgateway::v1::ListBatchJobsRequest* request,
+    llmgateway::v1::ListBatchJobsResponse* response) {
+  absl::Status checked;
+  if (request->page_size() < 0) checked = InvalidField("page_size", "must not be negative");
+  const int page_size =
+      request->page_size() == 0 ? kDefaultPageSize : std::min(request->page_size(), kMaxPageSize);
+  return Unary<llmgateway::v1::ListBatchJobsResponse>(
+      context, deps_.tracker, checked, response,
+      [this, request, page_size](auto done) {
+        deps_.runner->List(
+            page_size, request->page_token(),
+            [done = std::move(done)](absl::StatusOr<batch::JobStore::Page> page) mutable {
+              if (!page.ok()) {
+                done(page.status());
+                return;
+              }
+              llmgateway::v1::ListBatchJobsResponse answer;
+              for (BatchJob& job : page->jobs) *answer.add_jobs() = std::move(job);
+              answer.set_next_page_token(std::move(page->next_page_token));
+              done(std::move(answer));
+            });
+      },
+      NoLog());
+}
+
+grpc::ServerUnaryReactor* BatchJobsService::CancelBatchJob(
+    grpc::CallbackServerContext* context, const llmgateway::v1::CancelBatchJobRequest* request,
+    BatchJob* response) {
+  return Unary<BatchJob>(
+      context, deps_.tracker, CheckId(request->id()), response,
+      [this, request](auto done) { deps_.runner->Cancel(request->id(), std::move(done)); },
+      JobLog("CancelBatchJob", context, ""));
+}
+
+grpc::ServerWriteReactor<llmgateway::v1::BatchJobResult>* BatchJobsService::ListBatchJobResults(
+    grpc::CallbackServerContext* context,
+    const llmgateway::v1::ListBatchJobResultsRequest* request) {
+  return StartBatchJobResultsCall(context, request, deps_.runner, deps_.tracker);
+}
+
+}  // namespace llmgateway
