@@ -64,7 +64,9 @@ struct ResultsChunk {
 
 class JobRunner {
  public:
-  // Resumes the store's unfinished jobs and starts the store thread.
+  // Resumes the store's unfinished jobs and starts the store thread. Reads
+  // the store on the calling thread, before the store thread exists; from
+  // then on only the store thread touches it.
   static absl::StatusOr<std::unique_ptr<JobRunner>> Start(std::unique_ptr<JobStore> store,
                                                           StartCall start_call,
                                                           RunnerOptions options);
