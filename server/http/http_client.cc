@@ -27,16 +27,21 @@
 #include "server/http/http_client.h"
 
 #include <curl/curl.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cerrno>
 #include <cstring>
 #include <limits>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -54,9 +59,11 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 constexpr size_t kNoBodyCap = std::numeric_limits<size_t>::max();
-// curl shortens this to its own next timeout, and the loop to its next timer;
+// The loop waits no longer than curl's next timeout or its own next timer;
 // the bound only matters if a wakeup were ever lost.
 constexpr int kMaxPollMs = 1000;
+// Socket events taken per epoll_wait.
+constexpr int kMaxEvents = 256;
 
 // `delay` from now on the loop's clock; saturates instead of overflowing (an
 // infinite delay never comes due, except at shutdown).
@@ -408,6 +415,15 @@ class HttpClient::Loop {
   bool TryEnqueue(Command& command);
   void Enqueue(Command::Kind kind, TransferId id);
   void Run();
+  // Wakes the loop from epoll_wait (any thread).
+  void Wake();
+  // libcurl's socket and timer callbacks (CURLMOPT_SOCKETFUNCTION,
+  // CURLMOPT_TIMERFUNCTION): curl says which sockets to watch and when to
+  // call it back, so each round costs what is ready, not every transfer.
+  static int OnSocket(CURL* easy, curl_socket_t socket, int what, void* loop, void*);
+  static int OnCurlTimer(CURLM* multi, long timeout_ms, void* loop);
+  void RunCurlTimeoutIfDue();
+  void WaitForEvents();
   void ProcessCommands();
   void Process(Command& command);
   void AddTimer(Clock::time_point deadline, TimerId id,
@@ -425,6 +441,9 @@ class HttpClient::Loop {
 
   const Options options_;
   CURLM* const multi_;
+  // epoll over curl's sockets and wake_fd_ (an eventfd other threads write).
+  const int epoll_fd_;
+  const int wake_fd_;
 
   // Loop thread only.
   absl::flat_hash_map<TransferId, std::unique_ptr<Transfer>> transfers_;
@@ -434,6 +453,8 @@ class HttpClient::Loop {
   std::vector<absl::AnyInvocable<void()>> posted_;
   std::vector<absl::AnyInvocable<void()>> running_posts_;
   bool shutting_down_ = false;
+  // When curl wants CURL_SOCKET_TIMEOUT (none: it has no timeout pending).
+  std::optional<Clock::time_point> curl_deadline_;
 
   // std::mutex, not absl::Mutex: Debian's libabsl is built without TSan
   // annotations, so TSan cannot see absl::Mutex and reports every access to
@@ -452,11 +473,22 @@ class HttpClient::Loop {
 };
 
 HttpClient::Loop::Loop(const Options& options)
-    : options_(options), multi_((GlobalInitOnce(), curl_multi_init())) {
-  if (multi_ == nullptr) {
-    std::fprintf(stderr, "curl_multi_init failed\n");
+    : options_(options),
+      multi_((GlobalInitOnce(), curl_multi_init())),
+      epoll_fd_(epoll_create1(EPOLL_CLOEXEC)),
+      wake_fd_(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {
+  if (multi_ == nullptr || epoll_fd_ < 0 || wake_fd_ < 0) {
+    std::fprintf(stderr, "HttpClient: curl_multi_init, epoll_create1 or eventfd failed\n");
     std::abort();
   }
+  epoll_event wake{};
+  wake.events = EPOLLIN;
+  wake.data.fd = wake_fd_;
+  epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, wake_fd_, &wake);
+  curl_multi_setopt(multi_, CURLMOPT_SOCKETFUNCTION, &Loop::OnSocket);
+  curl_multi_setopt(multi_, CURLMOPT_SOCKETDATA, this);
+  curl_multi_setopt(multi_, CURLMOPT_TIMERFUNCTION, &Loop::OnCurlTimer);
+  curl_multi_setopt(multi_, CURLMOPT_TIMERDATA, this);
   curl_multi_setopt(multi_, CURLMOPT_MAXCONNECTS,
                     static_cast<long>(options_.max_idle_connections));
   if (options_.max_host_connections > 0) {
@@ -478,10 +510,46 @@ HttpClient::Loop::~Loop() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     shutdown_requested_ = true;
-    curl_multi_wakeup(multi_);
+    Wake();
   }
   thread_.join();
+  // May still tell OnSocket to forget cached connections' sockets.
   curl_multi_cleanup(multi_);
+  close(wake_fd_);
+  close(epoll_fd_);
+}
+
+void HttpClient::Loop::Wake() {
+  const uint64_t one = 1;
+  // EAGAIN (the counter is full) still leaves the loop readable: fine.
+  [[maybe_unused]] ssize_t n = write(wake_fd_, &one, sizeof(one));
+}
+
+int HttpClient::Loop::OnSocket(CURL*, curl_socket_t socket, int what, void* loop_ptr, void*) {
+  Loop* const loop = static_cast<Loop*>(loop_ptr);
+  if (what == CURL_POLL_REMOVE) {
+    // The socket may be closed already (ENOENT/EBADF): nothing to undo.
+    epoll_ctl(loop->epoll_fd_, EPOLL_CTL_DEL, socket, nullptr);
+    return 0;
+  }
+  epoll_event event{};
+  event.events = ((what & CURL_POLL_IN) ? EPOLLIN : 0u) | ((what & CURL_POLL_OUT) ? EPOLLOUT : 0u);
+  event.data.fd = socket;
+  if (epoll_ctl(loop->epoll_fd_, EPOLL_CTL_MOD, socket, &event) != 0 && errno == ENOENT) {
+    epoll_ctl(loop->epoll_fd_, EPOLL_CTL_ADD, socket, &event);
+  }
+  return 0;
+}
+
+int HttpClient::Loop::OnCurlTimer(CURLM*, long timeout_ms, void* loop_ptr) {
+  Loop* const loop = static_cast<Loop*>(loop_ptr);
+  // Only noted here: curl must not be re-entered from its own callback.
+  if (timeout_ms < 0) {
+    loop->curl_deadline_.reset();
+  } else {
+    loop->curl_deadline_ = Clock::now() + std::chrono::milliseconds(timeout_ms);
+  }
+  return 0;
 }
 
 HttpClient::TransferId HttpClient::Loop::Start(HttpRequest request,
@@ -497,10 +565,10 @@ HttpClient::TransferId HttpClient::Loop::Start(HttpRequest request,
       active_.fetch_add(1, std::memory_order_relaxed);
       const bool was_empty = pending_.empty();
       pending_.push_back(Command{Command::Kind::kStart, id, std::move(t)});
-      // Under mu_, so the multi cannot be cleaned up in between (the loop
-      // sets stopped_ under mu_ before the destructor gets to cleanup). A
+      // Under mu_, so the eventfd cannot be closed in between (the loop
+      // sets stopped_ under mu_ before the destructor gets to close it). A
       // non-empty queue already has a wakeup on its way.
-      if (was_empty) curl_multi_wakeup(multi_);
+      if (was_empty) Wake();
       return id;
     }
   }
@@ -515,8 +583,8 @@ bool HttpClient::Loop::TryEnqueue(Command& command) {
   const bool was_empty = pending_.empty();
   pending_.push_back(std::move(command));
   // See Start. From the loop thread too: the wakeup keeps the coming
-  // curl_multi_poll from sleeping on a command it has not taken yet.
-  if (was_empty) curl_multi_wakeup(multi_);
+  // epoll_wait from sleeping on a command it has not taken yet.
+  if (was_empty) Wake();
   return true;
 }
 
@@ -612,15 +680,45 @@ void HttpClient::Loop::Run() {
       draining_.swap(pending_);
     }
     ProcessCommands();
-    int running = 0;
-    curl_multi_perform(multi_, &running);
+    RunCurlTimeoutIfDue();
     ReapFinished();
     RunPosted();
     RunTimers(/*all=*/false);
-    curl_multi_poll(multi_, nullptr, 0, PollTimeoutMs(), nullptr);
+    WaitForEvents();
+    ReapFinished();
   }
   Shutdown();
   current_loop = nullptr;
+}
+
+void HttpClient::Loop::RunCurlTimeoutIfDue() {
+  if (!curl_deadline_.has_value() || *curl_deadline_ > Clock::now()) return;
+  curl_deadline_.reset();
+  int running = 0;
+  curl_multi_socket_action(multi_, CURL_SOCKET_TIMEOUT, 0, &running);
+}
+
+void HttpClient::Loop::WaitForEvents() {
+  epoll_event events[kMaxEvents];
+  const int n = epoll_wait(epoll_fd_, events, kMaxEvents, PollTimeoutMs());
+  for (int i = 0; i < n; ++i) {
+    const int fd = events[i].data.fd;
+    if (fd == wake_fd_) {
+      uint64_t count = 0;
+      [[maybe_unused]] ssize_t r = read(wake_fd_, &count, sizeof(count));
+      continue;
+    }
+    const uint32_t e = events[i].events;
+    // A hang-up or error is read as such by curl's next recv.
+    const int action = ((e & (EPOLLIN | EPOLLHUP | EPOLLERR)) ? CURL_CSELECT_IN : 0) |
+                       ((e & EPOLLOUT) ? CURL_CSELECT_OUT : 0) |
+                       ((e & EPOLLERR) ? CURL_CSELECT_ERR : 0);
+    int running = 0;
+    curl_multi_socket_action(multi_, fd, action, &running);
+  }
+  // curl's timeouts also drive connects, retries of name resolution and
+  // unpaused transfers.
+  RunCurlTimeoutIfDue();
 }
 
 void HttpClient::Loop::ProcessCommands() {
@@ -704,8 +802,12 @@ void HttpClient::Loop::RunTimers(bool all) {
 }
 
 int HttpClient::Loop::PollTimeoutMs() const {
-  if (timers_.empty()) return kMaxPollMs;
-  const Clock::duration left = timers_.begin()->first.first - Clock::now();
+  std::optional<Clock::time_point> next = curl_deadline_;
+  if (!timers_.empty() && (!next.has_value() || timers_.begin()->first.first < *next)) {
+    next = timers_.begin()->first.first;
+  }
+  if (!next.has_value()) return kMaxPollMs;
+  const Clock::duration left = *next - Clock::now();
   if (left <= Clock::duration::zero()) return 0;
   // Rounded up: waking before the deadline would only spin.
   const auto ms = std::chrono::ceil<std::chrono::milliseconds>(left).count();

@@ -1,6 +1,7 @@
 // The gateway's only HTTP client: one event-loop thread owns a libcurl multi
 // handle; any thread hands it transfers, resumes, cancels, timers and posted
-// work through a queue and curl_multi_wakeup. Nothing outside this folder sees
+// work through a queue and an eventfd; curl is driven by socket events
+// (curl_multi_socket_action over epoll). Nothing outside this folder sees
 // curl.
 #ifndef LLM_GATEWAY_SERVER_HTTP_HTTP_CLIENT_H_
 #define LLM_GATEWAY_SERVER_HTTP_HTTP_CLIENT_H_
