@@ -11,13 +11,16 @@
 // Items start from the constructor, from an item's completion (an upstream
 // slot is free) and from OnWriteDone (a buffer slot is free).
 //
-// Backpressure: an item starts only while (items running + results not yet
-// written) < max_concurrency. A result counts as not yet written from its
-// completion until gRPC reports its write done, and at most one write is in
-// flight. So the upstream never sees more than max_concurrency calls of
-// this RPC, and a caller that stops reading holds at most max_concurrency
-// results here (plus what its HTTP/2 window took) while the rest of the
-// batch waits unstarted, costing nothing but the request gRPC already holds.
+// Backpressure: an item starts only while fewer than max_concurrency items
+// run and fewer than max_concurrency results wait to be written. A result
+// waits from its completion until gRPC reports its write done, and at most
+// one write is in flight. So the upstream never sees more than
+// max_concurrency calls of this RPC; a caller that reads at speed never
+// holds a slot back (a completed item's slot starts the next item at once,
+// while its result queues); and a caller that stops reading holds at most
+// 2 x max_concurrency results here (plus what its HTTP/2 window took) while
+// the rest of the batch waits unstarted, costing nothing but the request
+// gRPC already holds.
 //
 // Lifetime: `new` per call, `delete this` in OnDone. The reactor owns each
 // running item's observer (Item) and frees it in that item's OnComplete,
@@ -170,7 +173,8 @@ class BatchGenerateCall final : public grpc::ServerWriteReactor<BatchGenerateRes
   // is in flight.
   void StartItemsLocked() {
     while (!caller_gone_ && next_ < batch_.requests_size() &&
-           static_cast<int>(running_.size() + queue_.size()) < concurrency_) {
+           static_cast<int>(running_.size()) < concurrency_ &&
+           static_cast<int>(queue_.size()) < concurrency_) {
       const int index = next_++;
       const GenerateRequest& request = batch_.requests(index);
       if (absl::Status valid = ValidateGenerateRequest(request); !valid.ok()) {
