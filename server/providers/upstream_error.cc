@@ -9,6 +9,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "absl/strings/str_replace.h"
 #include "server/common/status_details.h"
 
@@ -153,10 +154,35 @@ absl::Status UpstreamBadResponse(absl::string_view provider,
       "UPSTREAM_BAD_RESPONSE", {{kMetaProvider, provider}});
 }
 
+namespace {
+
+// The shortest start of the key worth hiding at a message's cut: shorter
+// ones ("sk-") say nothing about the key.
+constexpr size_t kMinKeyPrefix = 4;
+
+// Messages are cut to a bounded size before they reach here (the adapters'
+// message bound, the error-body cap), and a cut can fall inside the key:
+// the start of the key at the very end of the message (before a "..."
+// marker) goes too.
+void RedactCutKey(std::string& message, absl::string_view secret) {
+  absl::string_view body = message;
+  const bool elided = absl::ConsumeSuffix(&body, "...");
+  for (size_t k = std::min(secret.size() - 1, body.size()); k >= kMinKeyPrefix; --k) {
+    if (absl::EndsWith(body, secret.substr(0, k))) {
+      message = absl::StrCat(body.substr(0, body.size() - k), "[redacted]", elided ? "..." : "");
+      return;
+    }
+  }
+}
+
+}  // namespace
+
 absl::Status RedactSecret(absl::Status status, absl::string_view secret) {
-  if (secret.empty() || !absl::StrContains(status.message(), secret)) return status;
-  absl::Status redacted(status.code(),
-                        absl::StrReplaceAll(status.message(), {{secret, "[redacted]"}}));
+  if (secret.empty() || status.ok()) return status;
+  std::string message = absl::StrReplaceAll(status.message(), {{secret, "[redacted]"}});
+  RedactCutKey(message, secret);
+  if (message == status.message()) return status;
+  absl::Status redacted(status.code(), message);
   status.ForEachPayload([&](absl::string_view type_url, const absl::Cord& payload) {
     redacted.SetPayload(type_url, payload);
   });

@@ -56,7 +56,9 @@ absl::Status UpstreamBadResponse(absl::string_view provider,
                                  const absl::Status& parse_error);
 
 // Replaces every occurrence of `secret` (an API key) in the status message:
-// upstreams have been seen quoting the key they rejected.
+// upstreams have been seen quoting the key they rejected. The key's first
+// characters at the message's end (a bounded message cut inside the key,
+// "..." or not) are replaced too.
 absl::Status RedactSecret(absl::Status status, absl::string_view secret);
 
 // The longest Retry-After the gateway believes (and passes on in RetryInfo).

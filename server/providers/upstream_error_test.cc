@@ -118,6 +118,25 @@ TEST(UpstreamErrorTest, RedactSecretKeepsDetails) {
   EXPECT_EQ(Reason(status), "UPSTREAM_INVALID_REQUEST");
 }
 
+TEST(UpstreamErrorTest, RedactSecretHidesAKeyCutAtTheMessagesEnd) {
+  const std::string key = "sk-live-0123456789abcdef";
+  // The message bound cut the key after "sk-live-0123" and marked the cut.
+  absl::Status cut = RedactSecret(absl::InvalidArgumentError("bad key sk-live-0123..."), key);
+  EXPECT_EQ(cut.message(), "bad key [redacted]...");
+  // No marker (the error-body cap cut the JSON text there).
+  EXPECT_EQ(RedactSecret(absl::InternalError("key: sk-live-01"), key).message(),
+            "key: [redacted]");
+  // Whole keys and a cut one in one message.
+  EXPECT_EQ(RedactSecret(absl::InternalError(key + " and " + key.substr(0, 10)), key).message(),
+            "[redacted] and [redacted]");
+  // Three characters say nothing about the key, and text that only
+  // resembles it stays.
+  EXPECT_EQ(RedactSecret(absl::InternalError("prefix sk-"), key).message(), "prefix sk-");
+  EXPECT_EQ(RedactSecret(absl::InternalError("sk-live-9 at the end"), key).message(),
+            "sk-live-9 at the end");
+  EXPECT_TRUE(RedactSecret(absl::OkStatus(), key).ok());
+}
+
 TEST(UpstreamErrorTest, RetryAfterSecondsAndHttpDate) {
   const absl::Time now = absl::FromUnixSeconds(1445412480);  // 2015-10-21 07:28:00 UTC
   EXPECT_EQ(ParseRetryAfter("3", now), absl::Seconds(3));
