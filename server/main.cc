@@ -13,6 +13,8 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
+#include "absl/strings/match.h"
 #include "server/common/log.h"
 #include "server/config/config_loader.h"
 #include "server/gateway_server.h"
@@ -55,6 +57,14 @@ std::optional<std::string> IfSet(const absl::Flag<std::string>& flag) {
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "llm_gateway --openai_base_url=URL [--listen=HOST:PORT] [--config=FILE]");
+  // absl's --help lists only flags defined in a file named after the
+  // binary (llm_gateway.cc): "No flags matched". The gateway's are here.
+  absl::FlagsUsageConfig usage;
+  usage.contains_help_flags = [](absl::string_view file) {
+    return absl::StrContains(file, "server/");
+  };
+  usage.contains_helpshort_flags = usage.contains_help_flags;
+  absl::SetFlagsUsageConfig(usage);
   absl::ParseCommandLine(argc, argv);
   using namespace llmgateway;
   RaiseFileLimit();

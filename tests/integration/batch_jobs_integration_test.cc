@@ -4,8 +4,6 @@
 // cancels, and is created idempotently, also across a restart.
 #include <signal.h>
 #include <sqlite3.h>
-#include <stdio.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -404,19 +402,13 @@ TEST(BatchJobsIntegrationTest, JobsPastTheConfiguredLimitsAreRefusedClearly) {
 
 TEST(BatchJobsIntegrationTest, AStoreThatCannotBeWrittenStopsStartUpNamingIt) {
   const std::string path = "/nonexistent-llm-gateway-dir/jobs.db";
-  const std::string command =
+  const testing::RunResult run = testing::RunToExit(
       absl::StrCat(testing::RunfilePath("server/llm_gateway"),
                    " --listen=127.0.0.1:0 --openai_base_url=http://127.0.0.1:9/v1"
                    " --batch_store=",
-                   path, " 2>&1");
-  FILE* pipe = popen(command.c_str(), "r");
-  ASSERT_NE(pipe, nullptr);
-  std::string output;
-  char buffer[512];
-  while (fgets(buffer, sizeof(buffer), pipe) != nullptr) output += buffer;
-  const int status = pclose(pipe);
-  EXPECT_TRUE(WIFEXITED(status));
-  EXPECT_NE(WEXITSTATUS(status), 0);
+                   path));
+  const std::string& output = run.output;
+  EXPECT_EQ(run.exit_code, 1);
   EXPECT_NE(output.find("batch store " + path), std::string::npos) << output;
   EXPECT_EQ(output.find("listening on"), std::string::npos) << output;
 }

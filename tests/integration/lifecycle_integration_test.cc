@@ -4,6 +4,9 @@
 #include <sys/wait.h>
 
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <optional>
 #include <chrono>
 #include <memory>
 #include <string>
@@ -11,6 +14,8 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "grpc/health/v1/health.pb.h"
+#include "grpcpp/generic/generic_stub.h"
 #include "absl/time/clock.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
@@ -56,6 +61,41 @@ void ReadStream(std::shared_ptr<grpc::Channel> channel, const GenerateRequest& r
   }
   stream->status = reader->Finish();
   stream->started = true;
+}
+
+// grpc.health.v1.Health/Check for `service` over a generic stub: the
+// status, or -1 with the call's error code in `code`.
+int HealthStatus(std::shared_ptr<grpc::Channel> channel, const std::string& service,
+                 grpc::StatusCode* code = nullptr) {
+  grpc::health::v1::HealthCheckRequest request;
+  request.set_service(service);
+  grpc::GenericStub stub(channel);
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  grpc::ByteBuffer sent;
+  grpc::ByteBuffer reply;
+  bool own = false;
+  EXPECT_TRUE(grpc::SerializationTraits<grpc::health::v1::HealthCheckRequest>::Serialize(
+                  request, &sent, &own)
+                  .ok());
+  std::mutex mu;
+  std::condition_variable cv;
+  std::optional<grpc::Status> status;
+  stub.UnaryCall(&context, "/grpc.health.v1.Health/Check", grpc::StubOptions(), &sent,
+                 &reply, [&](grpc::Status s) {
+                   std::lock_guard<std::mutex> lock(mu);
+                   status = std::move(s);
+                   cv.notify_one();
+                 });
+  std::unique_lock<std::mutex> lock(mu);
+  cv.wait(lock, [&] { return status.has_value(); });
+  if (code != nullptr) *code = status->error_code();
+  if (!status->ok()) return -1;
+  grpc::health::v1::HealthCheckResponse response;
+  EXPECT_TRUE(grpc::SerializationTraits<grpc::health::v1::HealthCheckResponse>::Deserialize(
+                  &reply, &response)
+                  .ok());
+  return response.status();
 }
 
 class LifecycleTest : public ::testing::Test {
@@ -129,6 +169,38 @@ TEST_F(LifecycleTest, SigtermLetsFiftyOpenStreamsFinishRefusesNewCallsAndExitsZe
   ASSERT_TRUE(WIFEXITED(status));
   EXPECT_EQ(WEXITSTATUS(status), 0);
   EXPECT_NE(gateway_->ReadStderr().find("draining"), std::string::npos);
+}
+
+TEST_F(LifecycleTest, HealthAnswersForEachServiceAndTurnsNotServingOnSigterm) {
+  Start("health", {});
+  using grpc::health::v1::HealthCheckResponse;
+  for (const char* service : {"", "llmgateway.v1.Generation", "llmgateway.v1.BatchJobs",
+                              "llmgateway.v1.Models"}) {
+    EXPECT_EQ(HealthStatus(channel_, service), HealthCheckResponse::SERVING) << service;
+  }
+  grpc::StatusCode code = grpc::StatusCode::OK;
+  EXPECT_EQ(HealthStatus(channel_, "no.such.Service", &code), -1);
+  EXPECT_EQ(code, grpc::StatusCode::NOT_FOUND);
+
+  // A stream keeps the drain going while health is checked.
+  auto streams = OpenStreams(1, "fake-model?tokens=20&pace_ms=100");
+  gateway_->Signal(SIGTERM);
+  absl::SleepFor(absl::Milliseconds(300));
+  for (const char* service : {"", "llmgateway.v1.Generation", "llmgateway.v1.BatchJobs"}) {
+    EXPECT_EQ(HealthStatus(channel_, service), HealthCheckResponse::NOT_SERVING) << service;
+  }
+  for (auto& s : streams) s->thread.join();
+  EXPECT_EQ(gateway_->WaitExit(30000), 0);
+}
+
+TEST(GatewayFlagsTest, HelpListsTheGatewaysFlags) {
+  const testing::RunResult run =
+      testing::RunToExit(testing::RunfilePath("server/llm_gateway") + " --help");
+  EXPECT_EQ(run.output.find("No flags matched"), std::string::npos) << run.output;
+  for (const char* flag : {"--listen", "--config", "--openai_base_url", "--batch_store",
+                           "--drain_timeout"}) {
+    EXPECT_NE(run.output.find(flag), std::string::npos) << flag << "\n" << run.output;
+  }
 }
 
 TEST_F(LifecycleTest, TheDrainTimeoutCancelsWhatIsStillRunning) {

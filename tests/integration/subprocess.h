@@ -41,6 +41,15 @@ class Subprocess {
   std::string stderr_path_;
 };
 
+// Runs a shell `command` to its end (a binary that should exit at once,
+// e.g. on a bad flag): its exit code (-1 if it did not exit normally) and
+// what it wrote to stdout and stderr together.
+struct RunResult {
+  int exit_code = -1;
+  std::string output;
+};
+RunResult RunToExit(const std::string& command);
+
 // $TEST_SRCDIR/<workspace>/<path>: a data dependency's location.
 std::string RunfilePath(const std::string& path);
 
