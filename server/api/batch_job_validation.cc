@@ -21,6 +21,9 @@ absl::Status ValidateCreateBatchJobRequest(const llmgateway::v1::CreateBatchJobR
   if (request.max_concurrency() < 0) {
     return InvalidField("max_concurrency", "must not be negative");
   }
+  if (absl::Status labels = ValidateLabels(request.labels(), "labels"); !labels.ok()) {
+    return labels;
+  }
   for (int i = 0; i < request.items_size(); ++i) {
     if (absl::Status valid = ValidateGenerateRequest(request.items(i).request()); !valid.ok()) {
       return WithFieldPrefix(valid, absl::StrCat("items[", i, "].request."));

@@ -2,7 +2,10 @@
 // and the log line of a one-request call.
 #include "server/api/call_context.h"
 
+#include <algorithm>
 #include <chrono>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
@@ -38,6 +41,8 @@ CallContext::CallContext(grpc::CallbackServerContext* context,
   status_ = scope_.admission();
   if (!status_.ok()) return;
   status_ = ValidateGenerateRequest(request);
+  // Valid labels are plain label text: safe in the log line as they are.
+  if (status_.ok() && !request.labels().empty()) labels_ = &request.labels();
 }
 
 void CallContext::Log(absl::string_view rpc, const absl::Status& status,
@@ -55,6 +60,16 @@ void CallContext::Log(absl::string_view rpc, const absl::Status& status,
                     " completion_tokens=", usage->completion_tokens());
   }
   if (messages >= 0) absl::StrAppend(&line, " messages=", messages);
+  if (labels_ != nullptr) {
+    // Sorted: the same labels make the same text, whatever the map's order.
+    std::vector<std::pair<absl::string_view, absl::string_view>> sorted(labels_->begin(),
+                                                                        labels_->end());
+    std::sort(sorted.begin(), sorted.end());
+    absl::StrAppend(&line, " labels=");
+    for (size_t i = 0; i < sorted.size(); ++i) {
+      absl::StrAppend(&line, i == 0 ? "" : ",", sorted[i].first, ":", sorted[i].second);
+    }
+  }
   // Every upstream request the call made: provider/model:outcome/http:ms.
   absl::StrAppend(&line, " attempts=", summary.attempts.size());
   for (size_t i = 0; i < summary.attempts.size(); ++i) {

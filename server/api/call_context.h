@@ -79,6 +79,9 @@ class CallContext {
   const RpcScope scope_;
   routing::CallOptions options_;
   absl::Status status_;
+  // The request's labels for the log line (gRPC owns the request until the
+  // reactor is done); null when none or invalid.
+  const google::protobuf::Map<std::string, std::string>* labels_ = nullptr;
 };
 
 }  // namespace llmgateway

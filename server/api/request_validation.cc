@@ -5,6 +5,8 @@
 #include <cmath>
 #include <string>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "server/common/status_details.h"
 
@@ -123,9 +125,42 @@ absl::Status ValidateConfig(const GenerationConfig& config) {
   return absl::OkStatus();
 }
 
+bool IsLabelText(absl::string_view text) {
+  for (char c : text) {
+    if (!absl::ascii_islower(c) && !absl::ascii_isdigit(c) && c != '_' && c != '-') return false;
+  }
+  return true;
+}
+
 }  // namespace
 
+absl::Status ValidateLabels(const google::protobuf::Map<std::string, std::string>& labels,
+                            absl::string_view field) {
+  if (labels.size() > kMaxLabels) {
+    return InvalidField(field, absl::StrCat(labels.size(), " labels; at most ", kMaxLabels));
+  }
+  for (const auto& [key, value] : labels) {
+    // Keys are named in errors only once known to be plain label text.
+    if (key.empty() || key.size() > kMaxLabelBytes || !absl::ascii_islower(key[0]) ||
+        !IsLabelText(key)) {
+      return InvalidField(field, absl::StrCat("key \"", absl::CHexEscape(key.substr(0, kMaxLabelBytes)),
+                                              "\": 1-", kMaxLabelBytes,
+                                              " lowercase letters, digits, _ or -, "
+                                              "starting with a letter"));
+    }
+    if (value.size() > kMaxLabelBytes || !IsLabelText(value)) {
+      return InvalidField(absl::StrCat(field, "[", key, "]"),
+                          absl::StrCat("at most ", kMaxLabelBytes,
+                                       " lowercase letters, digits, _ or -"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ValidateGenerateRequest(const GenerateRequest& request) {
+  if (absl::Status labels = ValidateLabels(request.labels(), "labels"); !labels.ok()) {
+    return labels;
+  }
   if (request.model().empty()) return InvalidField("model", "is required");
   if (!request.prompt().empty() && !request.messages().empty()) {
     return InvalidField("prompt", "set either prompt or messages, not both");

@@ -36,6 +36,26 @@ TEST(RequestValidationTest, AcceptsPromptAndMessages) {
                   .ok());
 }
 
+TEST(RequestValidationTest, LabelsFollowCloudLabelRules) {
+  v1::GenerateRequest request = Parse(R"pb(model: "m" prompt: "hi")pb");
+  (*request.mutable_labels())["team"] = "search-ranking_2";
+  (*request.mutable_labels())["empty"] = "";
+  EXPECT_TRUE(ValidateGenerateRequest(request).ok());
+  (*request.mutable_labels())[std::string(64, 'k')] = "v";
+  EXPECT_EQ(ValidateGenerateRequest(request).code(), absl::StatusCode::kInvalidArgument);
+  request.mutable_labels()->clear();
+  (*request.mutable_labels())["team"] = std::string(64, 'v');
+  EXPECT_EQ(ValidateGenerateRequest(request).code(), absl::StatusCode::kInvalidArgument);
+  request.mutable_labels()->clear();
+  for (int i = 0; i < kMaxLabels + 1; ++i) (*request.mutable_labels())["k" + std::to_string(i)] = "";
+  absl::Status too_many = ValidateGenerateRequest(request);
+  EXPECT_EQ(too_many.message(), "labels: 65 labels; at most 64");
+  // A bad key is escaped in the message, not echoed raw.
+  request.mutable_labels()->clear();
+  (*request.mutable_labels())["a\nb"] = "";
+  EXPECT_NE(ValidateGenerateRequest(request).message().find("a\\nb"), std::string::npos);
+}
+
 struct BadCase {
   std::string request;
   std::string field;
@@ -59,6 +79,10 @@ INSTANTIATE_TEST_SUITE_P(
     Fields, BadRequestTest,
     ::testing::Values(
         BadCase{R"pb(prompt: "hi")pb", "model"},
+        BadCase{R"pb(model: "m" prompt: "hi" labels { key: "Team" value: "x" })pb", "labels"},
+        BadCase{R"pb(model: "m" prompt: "hi" labels { key: "9lives" value: "x" })pb", "labels"},
+        BadCase{R"pb(model: "m" prompt: "hi" labels { key: "team" value: "a b" })pb",
+                "labels[team]"},
         BadCase{R"pb(model: "m")pb", "messages"},
         BadCase{R"pb(model: "m" prompt: "a" messages { role: ROLE_USER parts { text: "b" } })pb",
                 "prompt"},

@@ -117,6 +117,14 @@ TEST_F(GenerateIntegrationTest, RoundTripMapsRequestAndResponse) {
   EXPECT_EQ(response.usage().total_tokens(),
             response.usage().prompt_tokens() + response.usage().completion_tokens());
   EXPECT_EQ(request_id, "req-abc-123");
+  // Labels are for logs: the call's line carries them.
+  const std::string log = gateway_->ReadStderr();
+  const size_t line = log.find("request_id=req-abc-123");
+  ASSERT_NE(line, std::string::npos) << log;
+  EXPECT_NE(log.substr(line, log.find('\n', line) - line)
+                .find(" labels=team:label-value-never-upstream"),
+            std::string::npos)
+      << log;
 
   // Upstream: what fakellm received.
   auto sent = FindRequest(fakellm_->port(), "marker-roundtrip");
