@@ -310,8 +310,13 @@ absl::Status TransportStatus(const Transfer& t, CURLcode code) {
         "the connection closed before the response; not re-sent");
   }
   // Never the request's headers: only curl's own description of the failure.
+  // Its error buffer usually says more and often ends with the generic text
+  // ("Failed to connect to ... : Couldn't connect to server"): not twice.
   std::string message = curl_easy_strerror(code);
-  if (t.errbuf[0] != '\0') absl::StrAppend(&message, ": ", t.errbuf);
+  if (t.errbuf[0] != '\0') {
+    message = absl::StrContains(t.errbuf, message) ? std::string(t.errbuf)
+                                                    : absl::StrCat(message, ": ", t.errbuf);
+  }
   switch (code) {
     case CURLE_OPERATION_TIMEDOUT:
       return TimedOutDuringConnect(t) ? absl::UnavailableError(message)

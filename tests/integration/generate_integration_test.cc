@@ -364,6 +364,12 @@ TEST(GatewayStartupTest, ConnectionRefusedIsUnavailable) {
   CallError error = Decode(stub->Generate(&context, request, &response));
   EXPECT_EQ(error.code, grpc::StatusCode::UNAVAILABLE) << error.message;
   EXPECT_EQ(error.info.reason(), "UPSTREAM_UNREACHABLE");
+  // curl's generic text once, not twice ("...: Couldn't connect to server:
+  // Failed to connect ...: Couldn't connect to server").
+  const std::string generic = "Couldn't connect to server";
+  const size_t first = error.message.find(generic);
+  ASSERT_NE(first, std::string::npos) << error.message;
+  EXPECT_EQ(error.message.find(generic, first + 1), std::string::npos) << error.message;
 }
 
 TEST(GatewayStartupTest, ProviderTimeoutFromConfigIsDeadlineExceeded) {
