@@ -30,28 +30,13 @@
 #include <optional>
 
 #include "server/api/grpc_status.h"
+#include "server/api/stream_messages.h"
 
 namespace llmgateway {
 namespace {
 
 using ::llmgateway::v1::GenerateRequest;
 using ::llmgateway::v1::GenerateStreamResponse;
-
-// Whether `next` only adds to what `last` adds (text to text, reasoning text
-// to reasoning text), so appending it to `last` changes nothing the caller
-// assembles, order included.
-bool CanMerge(const GenerateStreamResponse& last, const GenerateStreamResponse& next) {
-  auto plain = [](const GenerateStreamResponse& m) {
-    return m.id().empty() && m.tool_calls().empty() && !m.has_usage() &&
-           m.finish_reason() == v1::FINISH_REASON_UNSPECIFIED &&
-           m.reasoning().signature().empty() && m.reasoning().redacted_data().empty();
-  };
-  if (!plain(last) || !plain(next)) return false;
-  const bool last_is_text = last.reasoning().text().empty();
-  const bool next_is_text = next.reasoning().text().empty();
-  if (last_is_text != next_is_text) return false;
-  return last_is_text || (last.text().empty() && next.text().empty());
-}
 
 class GenerateStreamCall final : public grpc::ServerWriteReactor<GenerateStreamResponse>,
                                  public routing::CallObserver {
@@ -84,8 +69,13 @@ class GenerateStreamCall final : public grpc::ServerWriteReactor<GenerateStreamR
     std::lock_guard<std::mutex> lock(mu_);
     if (caller_gone_) return true;  // the transfer is being cancelled
     if (message.has_usage()) usage_ = message.usage();
-    // queue_.back() is not the message in flight when there are two.
-    if (queue_.size() >= 2 && CanMerge(queue_.back(), message)) {
+    if (IsLargeDelta(message)) {
+      // Larger than a default client takes in one message: in pieces.
+      for (GenerateStreamResponse& piece : SplitLargeDelta(std::move(message))) {
+        queue_.push_back(std::move(piece));
+      }
+    } else if (queue_.size() >= 2 && CanMerge(queue_.back(), message)) {
+      // queue_.back() is not the message in flight when there are two.
       GenerateStreamResponse& last = queue_.back();
       last.mutable_text()->append(message.text());
       if (!message.reasoning().text().empty()) {

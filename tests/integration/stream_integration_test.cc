@@ -76,6 +76,20 @@ int64_t WaitForUpstreamDisconnect(int64_t since_unix_ms) {
   return -1;
 }
 
+TEST(StreamIntegrationTest, ADeltaTooLargeForADefaultClientComesInPieces) {
+  // One 5 MiB token (no whitespace): a single upstream event, more than the
+  // 4 MiB a default gRPC client accepts in one message.
+  const std::string word(5 << 20, 'w');
+  const Collected collected = Collect(Prompt("fake-model?text=" + word + "&tokens=1"));
+  ASSERT_TRUE(collected.status.ok()) << collected.status.error_message();
+  EXPECT_EQ(collected.text, word);
+  EXPECT_GE(collected.messages.size(), 5u);
+  for (const GenerateStreamResponse& m : collected.messages) {
+    EXPECT_LE(m.text().size(), size_t{1} << 20);
+  }
+  EXPECT_NE(collected.messages.back().finish_reason(), v1::FINISH_REASON_UNSPECIFIED);
+}
+
 TEST(StreamIntegrationTest, RelaysDeltasAndEndsWithFinishReasonAndUsage) {
   Collected c = Collect(Prompt("fake-model?tokens=6", "stream me"));
   ASSERT_TRUE(c.status.ok()) << c.status.error_message();
