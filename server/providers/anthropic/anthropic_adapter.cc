@@ -12,6 +12,7 @@
 #include "server/providers/anthropic/messages_request.h"
 #include "server/providers/anthropic/messages_response.h"
 #include "server/providers/anthropic/messages_stream.h"
+#include "server/providers/common/stream_error.h"
 #include "server/providers/upstream_error.h"
 
 namespace llmgateway::anthropic {
@@ -87,6 +88,10 @@ std::unique_ptr<StreamDecoder> AnthropicAdapter::NewStreamDecoder() const {
 absl::Status AnthropicAdapter::MapHttpError(
     const HttpErrorResponse& response) const {
   const ErrorBody error = ParseErrorBody(response.body);
+  // Bounded: it travels in the caller's grpc-message trailer, where a few
+  // KiB already break the caller's connection. (Kept here: the failure
+  // only views it.)
+  const std::string message = providers::BoundUpstreamMessage(error.message);
   UpstreamHttpFailure failure;
   failure.provider = config_.name();
   failure.http_status = response.status;
@@ -94,7 +99,7 @@ absl::Status AnthropicAdapter::MapHttpError(
   if (SaysContextLengthExceeded(error.message)) {
     failure.error_code = "context_length_exceeded";
   }
-  failure.message = error.message;
+  failure.message = message;
   failure.retry_after = response.retry_after;
   return RedactSecret(UpstreamHttpError(failure), api_key_);
 }

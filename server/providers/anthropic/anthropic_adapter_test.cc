@@ -8,6 +8,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
@@ -225,6 +226,18 @@ TEST(AnthropicAdapterTest, ErrorMessagesCarryTheUpstreamsWords) {
   EXPECT_EQ(std::string(MapError(529, R"({"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}})")
                             .message()),
             "provider \"claude\" failed (HTTP 529): Overloaded");
+}
+
+TEST(AnthropicAdapterTest, ALongUpstreamMessageIsBounded) {
+  // Status messages travel in a trailer: a few KiB of upstream text would
+  // break the caller's connection.
+  const std::string words(20000, 'w');
+  const absl::Status status = MapError(
+      400, absl::StrCat(R"({"type":"error","error":{"type":"invalid_request_error","message":")",
+                        words, R"("}})"));
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_LT(status.message().size(), 1200u);
+  EXPECT_TRUE(absl::EndsWith(status.message(), "www...")) << status.message().substr(0, 80);
 }
 
 TEST(AnthropicAdapterTest, RateLimitCarriesRetryInfo) {
