@@ -216,8 +216,9 @@ class BatchGenerateCall final : public grpc::ServerWriteReactor<BatchGenerateRes
     finished_ = true;
     const absl::Status status =
         caller_gone_ ? absl::CancelledError("the caller went away") : absl::OkStatus();
-    Log(status);
+    // Logged outside mu_: once finished, the counts it reads stay put.
     lock.unlock();
+    Log(status);
     Finish(ToGrpcStatus(status));
   }
 

@@ -151,8 +151,10 @@ class GenerateStreamCall final : public grpc::ServerWriteReactor<GenerateStreamR
     if (finished_) return;
     finished_ = true;
     const absl::Status status = *upstream_status_;
-    call_.Log("GenerateStream", status, &usage_, written_, summary_);
+    // Logged outside mu_ (a write(2)): once finished, nothing else changes
+    // what the line reads.
     lock.unlock();
+    call_.Log("GenerateStream", status, &usage_, written_, summary_);
     Finish(ToGrpcStatus(status));
   }
 
