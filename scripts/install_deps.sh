@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what building, serving and testing llm-gateway need on Debian 12:
 # Debian's packages only (Bazel, gRPC, Protobuf, Abseil, libcurl, simdjson,
-# GoogleTest, SQLite, Python gRPC) plus buf from npm. Idempotent and quiet
+# GoogleTest, SQLite, libmicrohttpd, Python gRPC) plus buf from npm. Idempotent and quiet
 # when everything is already there. Needs root (or sudo) for apt-get.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,6 +16,7 @@ packages=(
   libsimdjson-dev
   libgtest-dev
   libsqlite3-dev libsqlitecpp-dev   # the batch job store
+  libmicrohttpd-dev        # /metrics (--metrics_listen)
   python3-grpcio python3-protobuf   # the Python client round trip
 )
 # buf (proto lint, buf curl) comes from npm. A machine whose Node.js is not

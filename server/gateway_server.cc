@@ -11,6 +11,7 @@
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
+#include "server/metrics/gateway_metrics.h"
 #include "server/providers/adapter_factory.h"
 
 namespace llmgateway {
@@ -54,6 +55,14 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
       gateway->engine_.get(), &gateway->tracker_,
       config.batch().generate_default_concurrency(), config.batch().generate_max_concurrency()});
   gateway->models_ = std::make_unique<ModelsService>(gateway->router_.get());
+
+  if (!config.metrics_listen().empty()) {
+    absl::StatusOr<std::unique_ptr<metrics::MetricsHttpServer>> metrics_http =
+        metrics::MetricsHttpServer::Start(config.metrics_listen(),
+                                          &metrics::Metrics().registry);
+    if (!metrics_http.ok()) return metrics_http.status();
+    gateway->metrics_http_ = *std::move(metrics_http);
+  }
 
   // The job store opens before the port does: a store that cannot be
   // written stops start-up, naming its path.

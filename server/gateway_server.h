@@ -16,6 +16,7 @@
 #include "server/api/generation_service.h"
 #include "server/api/models_service.h"
 #include "server/batch/job_runner.h"
+#include "server/metrics/metrics_http.h"
 #include "server/config/config.pb.h"
 #include "server/http/http_client.h"
 #include "server/providers/adapter.h"
@@ -35,6 +36,8 @@ class GatewayServer {
 
   // The bound port (useful with port 0).
   int port() const { return port_; }
+  // The metrics port (0: metrics off).
+  int metrics_port() const { return metrics_http_ != nullptr ? metrics_http_->port() : 0; }
 
   // Graceful: health turns NOT_SERVING and new generation calls are refused
   // (UNAVAILABLE, DRAINING) at once; calls in flight may finish for up to
@@ -61,6 +64,7 @@ class GatewayServer {
   std::unique_ptr<ModelsService> models_;
   std::unique_ptr<BatchJobsService> batch_jobs_;
   std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<metrics::MetricsHttpServer> metrics_http_;
   int port_ = 0;
   bool shut_down_ = false;
 };

@@ -26,6 +26,9 @@ ABSL_FLAG(std::string, openai_base_url, "",
           "any model name then passes through to it unchanged.");
 ABSL_FLAG(std::string, openai_api_key_env, "OPENAI_API_KEY",
           "Name of the environment variable holding that upstream's API key.");
+ABSL_FLAG(std::string, metrics_listen, "",
+          "Serve Prometheus metrics on http://HOST:PORT/metrics (IPv4; default: the "
+          "config's metrics_listen, else off).");
 ABSL_FLAG(std::string, batch_store, "",
           "Path of the batch job store, an SQLite file (default: the config's "
           "batch.store_path, else llm_gateway.db in the working directory).");
@@ -81,6 +84,7 @@ int main(int argc, char** argv) {
   config::Overrides overrides;
   overrides.listen = IfSet(FLAGS_listen);
   overrides.batch_store = IfSet(FLAGS_batch_store);
+  overrides.metrics_listen = IfSet(FLAGS_metrics_listen);
   overrides.openai_base_url = IfSet(FLAGS_openai_base_url);
   // The key variable's name matters only with a base URL (or a config entry
   // named "openai"); its default must not invent a provider.
@@ -128,6 +132,11 @@ int main(int argc, char** argv) {
           gateway_config.default_provider().empty()
               ? std::string()
               : ", pass-through to \"" + gateway_config.default_provider() + "\"");
+  if ((*server)->metrics_port() != 0) {
+    const std::string& metrics = gateway_config.metrics_listen();
+    LogInfo("metrics on http://", metrics.substr(0, metrics.rfind(':')), ":",
+            (*server)->metrics_port(), "/metrics");
+  }
 
   int signal_number = 0;
   sigwait(&stop_signals, &signal_number);

@@ -54,6 +54,7 @@
 #include "server/common/log.h"
 #include "server/common/rpc_status.h"
 #include "server/common/status_details.h"
+#include "server/metrics/gateway_metrics.h"
 
 namespace llmgateway {
 namespace {
@@ -93,7 +94,7 @@ class BatchGenerateCall final : public grpc::ServerWriteReactor<BatchGenerateRes
     if (!status.ok()) {
       // No items, no writes: finish at once.
       finished_ = true;
-      Log(status);
+      Report(status);
       Finish(ToGrpcStatus(status));
       return;
     }
@@ -124,7 +125,8 @@ class BatchGenerateCall final : public grpc::ServerWriteReactor<BatchGenerateRes
   // One request's engine call: the observer the engine reports to, owned by
   // the reactor while the call runs.
   struct Item final : routing::CallObserver {
-    Item(BatchGenerateCall* call, int index) : call(call), index(index) {}
+    Item(BatchGenerateCall* call, int index, const std::string& model)
+        : call(call), index(index), model(model) {}
 
     void OnResponse(GenerateResponse&& answer) override {
       // Pointer swaps: the parsed answer becomes the result, no copy.
@@ -132,12 +134,20 @@ class BatchGenerateCall final : public grpc::ServerWriteReactor<BatchGenerateRes
     }
 
     void OnComplete(absl::Status status, routing::CallSummary summary) override {
+      for (const routing::AttemptRecord& a : summary.attempts) {
+        metrics::RecordAttempt(a.provider, a.code);
+      }
+      if (status.ok()) {
+        metrics::RecordTokens(model, summary.provider, response.usage().prompt_tokens(),
+                              response.usage().completion_tokens());
+      }
       // Frees `this`: nothing may follow.
       call->OnItemComplete(index, std::move(status));
     }
 
     BatchGenerateCall* const call;
     const int index;
+    const std::string& model;  // the request's, which gRPC keeps
     // Loop thread only, until OnComplete hands it over under mu_.
     GenerateResponse response;
     // Under call->mu_.
@@ -156,6 +166,7 @@ class BatchGenerateCall final : public grpc::ServerWriteReactor<BatchGenerateRes
       ++failed_;
     }
     if (!caller_gone_) {
+      metrics::RecordBatchItem(status.ok());
       BatchGenerateResponse& result = queue_.emplace_back();
       result.set_index(index);
       if (status.ok()) {
@@ -179,6 +190,7 @@ class BatchGenerateCall final : public grpc::ServerWriteReactor<BatchGenerateRes
       const GenerateRequest& request = batch_.requests(index);
       if (absl::Status valid = ValidateGenerateRequest(request); !valid.ok()) {
         ++failed_;
+        metrics::RecordBatchItem(false);
         BatchGenerateResponse& result = queue_.emplace_back();
         result.set_index(index);
         *result.mutable_error() = ToRpcStatus(valid);
@@ -187,7 +199,7 @@ class BatchGenerateCall final : public grpc::ServerWriteReactor<BatchGenerateRes
       routing::CallOptions options;
       options.request_id = absl::StrCat(scope_.request_id(), "-", index);
       options.deadline = scope_.deadline();
-      auto item = std::make_unique<Item>(this, index);
+      auto item = std::make_unique<Item>(this, index, request.model());
       // Only posts to the HTTP loop: fine under the lock, and the item's
       // completion waits for it.
       item->handle = engine_->Start(&request, std::move(options), item.get());
@@ -218,14 +230,15 @@ class BatchGenerateCall final : public grpc::ServerWriteReactor<BatchGenerateRes
         caller_gone_ ? absl::CancelledError("the caller went away") : absl::OkStatus();
     // Logged outside mu_: once finished, the counts it reads stay put.
     lock.unlock();
-    Log(status);
+    Report(status);
     Finish(ToGrpcStatus(status));
   }
 
-  // The RPC's one log line: ok/failed count the items that completed
-  // (validation failures and, after a cancel, cancelled items are failed);
-  // never a prompt.
-  void Log(const absl::Status& status) const {
+  // The RPC's log line and metrics: ok/failed count the items that
+  // completed (validation failures and, after a cancel, cancelled items are
+  // failed); never a prompt.
+  void Report(const absl::Status& status) const {
+    metrics::RecordRpc("BatchGenerate", "", "", status.code(), scope_.elapsed());
     const std::string line = absl::StrCat(
         "rpc=BatchGenerate request_id=", scope_.request_id(),
         " items=", batch_.requests_size(), " max_concurrency=", concurrency_, " ok=", ok_,

@@ -18,8 +18,10 @@
 #include <string>
 #include <vector>
 
+#include "absl/time/clock.h"
 #include "server/api/grpc_status.h"
 #include "server/common/status_details.h"
+#include "server/metrics/gateway_metrics.h"
 
 namespace llmgateway {
 namespace {
@@ -44,7 +46,7 @@ class BatchJobResultsCall final : public grpc::ServerWriteReactor<BatchJobResult
       checked = tracker_->Enter();
     }
     if (!checked.ok()) {
-      Finish(ToGrpcStatus(checked));
+      End(checked);
       return;
     }
     entered_ = true;
@@ -96,9 +98,11 @@ class BatchJobResultsCall final : public grpc::ServerWriteReactor<BatchJobResult
 
   void End(const absl::Status& status) {
     if (entered_) tracker_->Exit();
+    metrics::RecordRpc("ListBatchJobResults", "", "", status.code(), absl::Now() - started_);
     Finish(ToGrpcStatus(status));  // last touch of `this`
   }
 
+  const absl::Time started_ = absl::Now();
   batch::JobRunner* const runner_;
   CallTracker* const tracker_;
   const std::string id_;

@@ -18,6 +18,7 @@
 #include "server/api/request_id.h"
 #include "server/common/log.h"
 #include "server/common/status_details.h"
+#include "server/metrics/gateway_metrics.h"
 
 namespace llmgateway {
 namespace {
@@ -31,17 +32,20 @@ constexpr int kMaxPageSize = 1000;
 // is moved into `response` and the RPC finished from that callback.
 template <typename T, typename Response, typename Start, typename Log>
 grpc::ServerUnaryReactor* Unary(grpc::CallbackServerContext* context, CallTracker* tracker,
-                                absl::Status checked, Response* response, Start start,
-                                Log log) {
+                                absl::string_view method, absl::Status checked,
+                                Response* response, Start start, Log log) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  const absl::Time started = absl::Now();
   if (checked.ok()) checked = tracker->Enter();
   if (!checked.ok()) {
     log(checked, nullptr);
+    metrics::RecordRpc(method, "", "", checked.code(), absl::Now() - started);
     reactor->Finish(ToGrpcStatus(checked));
     return reactor;
   }
-  start([reactor, tracker, response, log](absl::StatusOr<T> answer) mutable {
+  start([reactor, tracker, response, log, method, started](absl::StatusOr<T> answer) mutable {
     tracker->Exit();
+    metrics::RecordRpc(method, "", "", answer.status().code(), absl::Now() - started);
     if (answer.ok()) {
       log(absl::OkStatus(), &*answer);
       answer->Swap(response);
@@ -98,7 +102,7 @@ grpc::ServerUnaryReactor* BatchJobsService::CreateBatchJob(
     checked = ValidateCreateBatchJobRequest(*request, deps_.max_items);
   }
   return Unary<BatchJob>(
-      context, deps_.tracker, std::move(checked), response,
+      context, deps_.tracker, "CreateBatchJob", std::move(checked), response,
       [this, request](auto done) { deps_.runner->Create(request, std::move(done)); },
       JobLog("CreateBatchJob", context, absl::StrCat(" items=", request->items_size())));
 }
@@ -107,7 +111,7 @@ grpc::ServerUnaryReactor* BatchJobsService::GetBatchJob(
     grpc::CallbackServerContext* context, const llmgateway::v1::GetBatchJobRequest* request,
     BatchJob* response) {
   return Unary<BatchJob>(
-      context, deps_.tracker, CheckId(request->id()), response,
+      context, deps_.tracker, "GetBatchJob", CheckId(request->id()), response,
       [this, request](auto done) { deps_.runner->Get(request->id(), std::move(done)); },
       NoLog());
 }
@@ -120,7 +124,7 @@ grpc::ServerUnaryReactor* BatchJobsService::ListBatchJobs(
   const int page_size =
       request->page_size() == 0 ? kDefaultPageSize : std::min(request->page_size(), kMaxPageSize);
   return Unary<llmgateway::v1::ListBatchJobsResponse>(
-      context, deps_.tracker, checked, response,
+      context, deps_.tracker, "ListBatchJobs", checked, response,
       [this, request, page_size](auto done) {
         deps_.runner->List(
             page_size, request->page_token(),
@@ -142,7 +146,7 @@ grpc::ServerUnaryReactor* BatchJobsService::CancelBatchJob(
     grpc::CallbackServerContext* context, const llmgateway::v1::CancelBatchJobRequest* request,
     BatchJob* response) {
   return Unary<BatchJob>(
-      context, deps_.tracker, CheckId(request->id()), response,
+      context, deps_.tracker, "CancelBatchJob", CheckId(request->id()), response,
       [this, request](auto done) { deps_.runner->Cancel(request->id(), std::move(done)); },
       JobLog("CancelBatchJob", context, ""));
 }

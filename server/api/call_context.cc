@@ -13,6 +13,7 @@
 #include "server/api/request_id.h"
 #include "server/api/request_validation.h"
 #include "server/common/log.h"
+#include "server/metrics/gateway_metrics.h"
 
 namespace llmgateway {
 
@@ -45,7 +46,7 @@ CallContext::CallContext(grpc::CallbackServerContext* context,
   if (status_.ok() && !request.labels().empty()) labels_ = &request.labels();
 }
 
-void CallContext::Log(absl::string_view rpc, const absl::Status& status,
+void CallContext::Report(absl::string_view rpc, const absl::Status& status,
                       const llmgateway::v1::Usage* usage, int messages,
                       const routing::CallSummary& summary) const {
   // Escaped: the model name is the caller's text and must not be able to
@@ -85,6 +86,14 @@ void CallContext::Log(absl::string_view rpc, const absl::Status& status,
   } else {
     // The engine has already scrubbed the provider key from messages.
     LogWarning(line, " error=\"", absl::CHexEscape(status.message()), "\"");
+  }
+  metrics::RecordRpc(rpc, model_, summary.provider, status.code(), scope_.elapsed());
+  if (usage != nullptr) {
+    metrics::RecordTokens(model_, summary.provider, usage->prompt_tokens(),
+                          usage->completion_tokens());
+  }
+  for (const routing::AttemptRecord& a : summary.attempts) {
+    metrics::RecordAttempt(a.provider, a.code);
   }
 }
 

@@ -68,9 +68,11 @@ class CallContext {
   bool ok() const { return status_.ok(); }
   const absl::Status& status() const { return status_; }
   routing::CallOptions engine_options() const { return options_; }
+  absl::Duration elapsed() const { return scope_.elapsed(); }
 
-  // Writes the call's log line (`messages` < 0: not a stream).
-  void Log(absl::string_view rpc, const absl::Status& status,
+  // Writes the call's log line (`messages` < 0: not a stream) and records
+  // its metrics (request, tokens, upstream attempts).
+  void Report(absl::string_view rpc, const absl::Status& status,
            const llmgateway::v1::Usage* usage, int messages,
            const routing::CallSummary& summary) const;
 

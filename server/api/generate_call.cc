@@ -39,7 +39,7 @@ class GenerateCall final : public grpc::ServerUnaryReactor, public routing::Call
   }
 
   void OnComplete(absl::Status status, routing::CallSummary summary) override {
-    call_.Log("Generate", status, status.ok() ? &response_->usage() : nullptr, -1, summary);
+    call_.Report("Generate", status, status.ok() ? &response_->usage() : nullptr, -1, summary);
     // Last touch of `this`: OnDone may delete it on another thread from here.
     Finish(ToGrpcStatus(status));
   }

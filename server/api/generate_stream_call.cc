@@ -31,6 +31,7 @@
 
 #include "server/api/grpc_status.h"
 #include "server/api/stream_messages.h"
+#include "server/metrics/gateway_metrics.h"
 
 namespace llmgateway {
 namespace {
@@ -46,13 +47,14 @@ class GenerateStreamCall final : public grpc::ServerWriteReactor<GenerateStreamR
       : call_(context, *request, /*stream=*/true, deps.tracker) {
     if (!call_.ok()) {
       // No upstream, no writes: finish at once.
-      call_.Log("GenerateStream", call_.status(), nullptr, 0, routing::CallSummary());
+      call_.Report("GenerateStream", call_.status(), nullptr, 0, routing::CallSummary());
       Finish(ToGrpcStatus(call_.status()));
       return;
     }
     // The engine may deliver (and even complete) before Start returns: gRPC
     // keeps writes and Finish started before the reactor is bound, and a
     // Resume wanted before the handle is known is sent from here.
+    metrics::Metrics().open_streams->Add({}, 1);
     std::shared_ptr<routing::CallHandle> handle =
         deps.engine->Start(request, call_.engine_options(), this);
     std::lock_guard<std::mutex> lock(mu_);
@@ -68,6 +70,10 @@ class GenerateStreamCall final : public grpc::ServerWriteReactor<GenerateStreamR
   bool OnDelta(GenerateStreamResponse&& message) override {
     std::lock_guard<std::mutex> lock(mu_);
     if (caller_gone_) return true;  // the transfer is being cancelled
+    if (!first_delta_) {
+      first_delta_ = true;
+      metrics::Metrics().time_to_first_token->Observe({}, absl::ToDoubleSeconds(call_.elapsed()));
+    }
     if (message.has_usage()) usage_ = message.usage();
     if (IsLargeDelta(message)) {
       // Larger than a default client takes in one message: in pieces.
@@ -154,7 +160,8 @@ class GenerateStreamCall final : public grpc::ServerWriteReactor<GenerateStreamR
     // Logged outside mu_ (a write(2)): once finished, nothing else changes
     // what the line reads.
     lock.unlock();
-    call_.Log("GenerateStream", status, &usage_, written_, summary_);
+    metrics::Metrics().open_streams->Add({}, -1);
+    call_.Report("GenerateStream", status, &usage_, written_, summary_);
     Finish(ToGrpcStatus(status));
   }
 
@@ -170,6 +177,7 @@ class GenerateStreamCall final : public grpc::ServerWriteReactor<GenerateStreamR
   bool pause_requested_ = false;
   bool caller_gone_ = false;
   bool finished_ = false;
+  bool first_delta_ = false;
   int written_ = 0;
   v1::Usage usage_;
   std::optional<absl::Status> upstream_status_;

@@ -9,6 +9,7 @@
 #include "absl/time/clock.h"
 #include "server/common/log.h"
 #include "server/common/rpc_status.h"
+#include "server/metrics/gateway_metrics.h"
 
 namespace llmgateway::batch {
 
@@ -24,7 +25,15 @@ class JobRunner::ItemCall final : public routing::CallObserver {
       : runner_(runner), job_seq(job_seq), index(item.index), item(std::move(item)) {}
 
   void OnResponse(llmgateway::v1::GenerateResponse&& r) override { response.Swap(&r); }
-  void OnComplete(absl::Status s, routing::CallSummary) override {
+  void OnComplete(absl::Status s, routing::CallSummary summary) override {
+    for (const routing::AttemptRecord& a : summary.attempts) {
+      metrics::RecordAttempt(a.provider, a.code);
+    }
+    if (s.ok()) {
+      metrics::RecordTokens(item.request.model(), summary.provider,
+                            response.usage().prompt_tokens(),
+                            response.usage().completion_tokens());
+    }
     status = std::move(s);
     runner_->Finished(this);  // last touch by the engine's thread
   }
@@ -327,6 +336,7 @@ void JobRunner::Record(std::vector<Outcome> outcomes) {
     touched.push_back(job.row.seq);
     if (recorded.empty() || !recorded[i]) continue;
     const llmgateway::v1::BatchJobResult& result = results[i].result;
+    metrics::RecordBatchItem(result.has_response());
     if (result.has_response()) {
       ++job.row.succeeded_count;
       continue;

@@ -183,6 +183,7 @@ absl::StatusOr<GatewayConfig> LoadConfigFile(const std::string& path) {
 
 void ApplyOverrides(const Overrides& overrides, GatewayConfig* config) {
   if (overrides.listen.has_value()) config->set_listen(*overrides.listen);
+  if (overrides.metrics_listen.has_value()) config->set_metrics_listen(*overrides.metrics_listen);
   if (overrides.batch_store.has_value()) {
     config->mutable_batch()->set_store_path(*overrides.batch_store);
   }
@@ -328,6 +329,9 @@ absl::Status ValidateConfig(const GatewayConfig& config) {
     return FieldError("max_queued_requests", "must not be negative");
   }
   if (absl::Status s = ValidateBatch(config.batch()); !s.ok()) return s;
+  if (!config.metrics_listen().empty() && !IsHostPort(config.metrics_listen())) {
+    return FieldError("metrics_listen", "must be HOST:PORT");
+  }
   for (int i = 0; i < config.models_size(); ++i) {
     for (int j = 0; j < config.models(i).fallbacks_size(); ++j) {
       const std::string& fallback = config.models(i).fallbacks(j);

@@ -23,6 +23,8 @@ struct Overrides {
   std::optional<std::string> listen;
   // --batch_store: the job store's path.
   std::optional<std::string> batch_store;
+  // --metrics_listen: where /metrics is served.
+  std::optional<std::string> metrics_listen;
   // Adds (or re-points) the provider named "openai" and makes it the
   // default provider, so any model name passes through to it.
   std::optional<std::string> openai_base_url;

@@ -125,6 +125,9 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"providers { name: \"p\" kind: \"openai\" base_url: \"http://x\" }"
                 "batch { retention { seconds: -1 } }",
                 "batch.retention"},
+        BadCase{"providers { name: \"p\" kind: \"openai\" base_url: \"http://x\" }"
+                "metrics_listen: \"9090\"",
+                "metrics_listen"},
         BadCase{"listen: \"127.0.0.1:1\"", "providers"}));
 
 TEST(ConfigLoaderTest, BatchDefaults) {

@@ -1,0 +1,65 @@
+// The gateway's metric families and their buckets.
+#include "server/metrics/gateway_metrics.h"
+
+namespace llmgateway::metrics {
+
+GatewayMetrics::GatewayMetrics()
+    : requests(registry.AddCounter("llmgateway_requests_total",
+                                   "RPCs by method, model, answering provider and status code.",
+                                   {"method", "model", "provider", "code"})),
+      request_duration(registry.AddHistogram(
+          "llmgateway_request_duration_seconds", "Whole RPC time, seconds.", {"method"},
+          {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300})),
+      time_to_first_token(registry.AddHistogram(
+          "llmgateway_time_to_first_token_seconds",
+          "GenerateStream: from the call's start to its first delta, seconds.", {},
+          {0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30})),
+      tokens(registry.AddCounter("llmgateway_tokens_total",
+                                 "Tokens by model, provider and type (prompt, completion).",
+                                 {"model", "provider", "type"})),
+      upstream_attempts(registry.AddCounter(
+          "llmgateway_upstream_attempts_total",
+          "Upstream requests (retries and fallbacks included) by provider and outcome.",
+          {"provider", "outcome"})),
+      open_streams(registry.AddGauge("llmgateway_open_streams", "GenerateStream calls open now.",
+                                     {})),
+      batch_items(registry.AddCounter("llmgateway_batch_items_total",
+                                      "Batch items (BatchGenerate and jobs) by outcome.",
+                                      {"state"})) {
+  // Present from the first scrape, at 0.
+  open_streams->Add({}, 0);
+  batch_items->Add({"succeeded"}, 0);
+  batch_items->Add({"failed"}, 0);
+}
+
+GatewayMetrics& Metrics() {
+  static GatewayMetrics* const metrics = new GatewayMetrics();
+  return *metrics;
+}
+
+void RecordRpc(absl::string_view method, absl::string_view model, absl::string_view provider,
+               absl::StatusCode code, absl::Duration elapsed) {
+  GatewayMetrics& m = Metrics();
+  m.requests->Add({std::string(method), std::string(model), std::string(provider),
+                   absl::StatusCodeToString(code)});
+  m.request_duration->Observe({std::string(method)}, absl::ToDoubleSeconds(elapsed));
+}
+
+void RecordTokens(absl::string_view model, absl::string_view provider, int64_t prompt,
+                  int64_t completion) {
+  GatewayMetrics& m = Metrics();
+  m.tokens->Add({std::string(model), std::string(provider), "prompt"},
+                static_cast<double>(prompt));
+  m.tokens->Add({std::string(model), std::string(provider), "completion"},
+                static_cast<double>(completion));
+}
+
+void RecordAttempt(absl::string_view provider, absl::StatusCode outcome) {
+  Metrics().upstream_attempts->Add({std::string(provider), absl::StatusCodeToString(outcome)});
+}
+
+void RecordBatchItem(bool succeeded) {
+  Metrics().batch_items->Add({succeeded ? "succeeded" : "failed"});
+}
+
+}  // namespace llmgateway::metrics

@@ -1,0 +1,56 @@
+// The gateway's own metrics (DESIGN.md, "Start-up"), one set per process,
+// served on --metrics_listen. Label values are bounded: method and code
+// names, provider names from config, model names as callers send them but
+// capped per family (metrics.h), label text never a prompt or a key.
+#ifndef LLM_GATEWAY_SERVER_METRICS_GATEWAY_METRICS_H_
+#define LLM_GATEWAY_SERVER_METRICS_GATEWAY_METRICS_H_
+
+#include <cstdint>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "server/metrics/metrics.h"
+
+namespace llmgateway::metrics {
+
+struct GatewayMetrics {
+  GatewayMetrics();
+
+  Registry registry;
+  // {method, model, provider, code}: every RPC, when it ends.
+  Counter* requests;
+  // {method}: whole RPC, seconds.
+  Histogram* request_duration;
+  // GenerateStream: from the RPC's start to its first delta, seconds.
+  Histogram* time_to_first_token;
+  // {model, provider, type}: type "prompt" or "completion".
+  Counter* tokens;
+  // {provider, outcome}: every upstream request; outcome is the attempt's
+  // status code name (OK, UNAVAILABLE, ...).
+  Counter* upstream_attempts;
+  // GenerateStream calls open now.
+  Gauge* open_streams;
+  // {state}: batch items (BatchGenerate and jobs) as they finish:
+  // "succeeded" or "failed".
+  Counter* batch_items;
+};
+
+// The process's metrics (created on first use, never destroyed).
+GatewayMetrics& Metrics();
+
+// One finished RPC: llmgateway_requests_total and the duration histogram.
+// `provider` is "" when no upstream answered.
+void RecordRpc(absl::string_view method, absl::string_view model, absl::string_view provider,
+               absl::StatusCode code, absl::Duration elapsed);
+// Tokens of one answer.
+void RecordTokens(absl::string_view model, absl::string_view provider, int64_t prompt,
+                  int64_t completion);
+// One upstream request.
+void RecordAttempt(absl::string_view provider, absl::StatusCode outcome);
+// One batch item (BatchGenerate or a job's) with its final outcome.
+void RecordBatchItem(bool succeeded);
+
+}  // namespace llmgateway::metrics
+
+#endif  // LLM_GATEWAY_SERVER_METRICS_GATEWAY_METRICS_H_
