@@ -26,30 +26,18 @@ std::string FormatValue(double v) {
   return absl::StrFormat("%.17g", v);
 }
 
-std::string EscapeLabelValue(absl::string_view value) {
+// Backslash and newline escaped (HELP text); in label values the double
+// quote too.
+std::string Escape(absl::string_view text, bool quote) {
   std::string out;
-  out.reserve(value.size());
-  for (char c : value) {
+  out.reserve(text.size());
+  for (char c : text) {
     if (c == '\\') {
       out += "\\\\";
-    } else if (c == '"') {
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c == '"' && quote) {
       out += "\\\"";
-    } else if (c == '\n') {
-      out += "\\n";
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
-
-std::string EscapeHelp(absl::string_view help) {
-  std::string out;
-  for (char c : help) {
-    if (c == '\\') {
-      out += "\\\\";
-    } else if (c == '\n') {
-      out += "\\n";
     } else {
       out += c;
     }
@@ -63,7 +51,7 @@ std::string LabelText(const std::vector<std::string>& names, const LabelValues& 
   if (names.empty() && extra_name.empty()) return "";
   std::string out = "{";
   for (size_t i = 0; i < names.size(); ++i) {
-    absl::StrAppend(&out, i == 0 ? "" : ",", names[i], "=\"", EscapeLabelValue(values[i]),
+    absl::StrAppend(&out, i == 0 ? "" : ",", names[i], "=\"", Escape(values[i], /*quote=*/true),
                     "\"");
   }
   if (!extra_name.empty()) {
@@ -118,7 +106,7 @@ void Histogram::Observe(const LabelValues& values, double value) {
 
 void Family::AppendText(std::string* out) const {
   static constexpr const char* kTypeNames[] = {"counter", "gauge", "histogram"};
-  absl::StrAppend(out, "# HELP ", name_, " ", EscapeHelp(help_), "\n# TYPE ", name_, " ",
+  absl::StrAppend(out, "# HELP ", name_, " ", Escape(help_, /*quote=*/false), "\n# TYPE ", name_, " ",
                   kTypeNames[static_cast<int>(type_)], "\n");
   std::lock_guard<std::mutex> lock(mu_);
   for (const auto& [values, series] : series_) {
