@@ -6,6 +6,7 @@
 #include <limits>
 #include <map>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/ascii.h"
@@ -141,6 +142,27 @@ TEST(MetricsTest, SeriesPastTheCapAreCountedAsOther) {
   // A series known before the cap keeps counting under its own labels.
   counter->Add({"m7"});
   EXPECT_EQ(Find(Parse(registry.Render()), "x_total", {{"model", "m7"}})->value, 2);
+}
+
+TEST(MetricsTest, UpdatesFromManyThreadsWhileRendering) {
+  Registry registry;
+  Counter* counter = registry.AddCounter("x_total", "X.", {"thread"});
+  Histogram* histogram = registry.AddHistogram("x_seconds", "X.", {}, {1});
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 5000; ++i) {
+        counter->Add({std::to_string(t % 2)});
+        histogram->Observe({}, 0.5);
+      }
+    });
+  }
+  for (int i = 0; i < 20; ++i) registry.Render();  // readers alongside writers
+  for (std::thread& t : threads) t.join();
+  const std::vector<Sample> samples = Parse(registry.Render());
+  EXPECT_EQ(Find(samples, "x_total", {{"thread", "0"}})->value, 10000);
+  EXPECT_EQ(Find(samples, "x_total", {{"thread", "1"}})->value, 10000);
+  EXPECT_EQ(Find(samples, "x_seconds_count", {})->value, 20000);
 }
 
 }  // namespace
