@@ -239,11 +239,16 @@ void JobRunner::Loop() {
   auto ready = [this] { return stop_requested_ || !tasks_.empty() || !finished_.empty(); };
   while (true) {
     // Wake for work, for the next sweep, or when a pause after a failed
-    // write ends.
+    // write ends; once stopping, only for the last completions.
     const absl::Time now = absl::Now();
     absl::Time wake_at = next_sweep_ + options_.sweep_every;
     if (paused_until_ > now) wake_at = std::min(wake_at, paused_until_);
-    if (wake_at > now) wake_.wait_until(lock, absl::ToChronoTime(wake_at), ready);
+    if (stopping_) {
+      // (stop_requested_ stays true: `ready` would spin.)
+      wake_.wait(lock, [this] { return !tasks_.empty() || !finished_.empty() || in_flight_ == 0; });
+    } else if (wake_at > now) {
+      wake_.wait_until(lock, absl::ToChronoTime(wake_at), ready);
+    }
 
     std::vector<Task> tasks = std::move(tasks_);
     tasks_.clear();
