@@ -33,6 +33,10 @@ import traceback
 import urllib.request
 import uuid
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests",
+                                "python"))
+import testing_util  # noqa: E402 (tests/python: the servers' starter)
+
 TERMINAL_STATES = ("STATE_SUCCEEDED", "STATE_FAILED", "STATE_CANCELLED")
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
@@ -52,23 +56,15 @@ class Servers:
 
     def start(self, name, argv, env=None):
         """Starts a server that prints '... listening on HOST:PORT'; returns (proc, port)."""
-        out_path = os.path.join(self.workdir, name + ".stdout")
         err_path = os.path.join(self.workdir, name + ".log")
-        with open(out_path, "w") as out, open(err_path, "w") as err:
-            proc = subprocess.Popen(argv, stdout=out, stderr=err, env=env,
-                                    stdin=subprocess.DEVNULL)
+        try:
+            # The tests' starter (it kills a server that does not come up).
+            proc, port = testing_util.start(argv, err_path, env)
+        except RuntimeError:
+            raise BenchError("%s did not start; its log %s:\n%s" % (
+                name, err_path, tail(err_path)))
         self.procs.append((name, proc))
-        deadline = time.time() + 30
-        while time.time() < deadline:
-            with open(out_path) as out:
-                match = re.search(r"listening on \S+:(\d+)", out.read())
-            if match:
-                return proc, int(match.group(1))
-            if proc.poll() is not None:
-                break
-            time.sleep(0.05)
-        raise BenchError("%s did not start (exit code %s); its log %s:\n%s" % (
-            name, proc.poll(), err_path, tail(err_path)))
+        return proc, port
 
     def check_alive(self):
         for name, proc in self.procs:

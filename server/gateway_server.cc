@@ -13,6 +13,7 @@
 #include "grpcpp/server_builder.h"
 #include "server/metrics/gateway_metrics.h"
 #include "server/providers/adapter_factory.h"
+#include "server/routing/retry_policy.h"
 
 namespace llmgateway {
 namespace {
@@ -30,8 +31,7 @@ batch::RunnerOptions RunnerOptionsFromConfig(const config::Batch& batch) {
   batch::RunnerOptions options;
   options.default_concurrency = batch.job_default_concurrency();
   options.max_concurrency = batch.job_max_concurrency();
-  options.retention = absl::Seconds(batch.retention().seconds()) +
-                      absl::Nanoseconds(batch.retention().nanos());
+  options.retention = routing::FromProto(batch.retention());
   return options;
 }
 

@@ -5,6 +5,8 @@
 #include <string>
 #include <utility>
 
+#include "server/common/utf8.h"
+
 namespace llmgateway {
 namespace {
 
@@ -14,8 +16,7 @@ using ::llmgateway::v1::GenerateStreamResponse;
 // character; text that is not UTF-8 at all is cut at `limit`.
 size_t CharBoundary(const std::string& s, size_t begin, size_t limit) {
   if (limit >= s.size()) return s.size();
-  size_t end = limit;
-  while (end > begin && (static_cast<unsigned char>(s[end]) & 0xC0) == 0x80) --end;
+  const size_t end = Utf8CharStart(s, limit, begin);
   return end > begin ? end : limit;
 }
 

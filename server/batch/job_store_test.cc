@@ -254,6 +254,11 @@ TEST_F(JobStoreTest, SweepDeletesOnlyJobsEndedBeforeTheCutoff) {
 
 TEST_F(JobStoreTest, UnwritablePathFailsNamingIt) {
   store_.reset();
+  absl::StatusOr<std::unique_ptr<JobStore>> missing = JobStore::Open("/nonexistent-dir/x/jobs.db");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.status().message().find("/nonexistent-dir/x/jobs.db"),
+            absl::string_view::npos);
+
   const std::string dir = TempPath("readonly-dir");
   mkdir(dir.c_str(), 0500);
   chmod(dir.c_str(), 0500);
@@ -262,11 +267,6 @@ TEST_F(JobStoreTest, UnwritablePathFailsNamingIt) {
   if (geteuid() == 0 && store.ok()) GTEST_SKIP() << "root ignores directory permissions";
   ASSERT_FALSE(store.ok());
   EXPECT_NE(store.status().message().find(path), absl::string_view::npos) << store.status();
-
-  absl::StatusOr<std::unique_ptr<JobStore>> missing = JobStore::Open("/nonexistent-dir/x/jobs.db");
-  ASSERT_FALSE(missing.ok());
-  EXPECT_NE(missing.status().message().find("/nonexistent-dir/x/jobs.db"),
-            absl::string_view::npos);
 }
 
 TEST_F(JobStoreTest, ASecondOpenOfALiveStoreFails) {

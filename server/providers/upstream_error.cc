@@ -12,6 +12,7 @@
 #include "absl/strings/strip.h"
 #include "absl/strings/str_replace.h"
 #include "server/common/status_details.h"
+#include "server/common/utf8.h"
 
 namespace llmgateway {
 namespace {
@@ -39,7 +40,8 @@ std::string Describe(const UpstreamHttpFailure& failure, absl::string_view what)
                         failure.http_status, ")");
   }
   return absl::StrCat("provider \"", failure.provider, "\" ", what, " (HTTP ",
-                      failure.http_status, "): ", failure.message);
+                      failure.http_status, "): ",
+                      BoundUpstreamMessage(std::string(failure.message)));
 }
 
 }  // namespace
@@ -176,6 +178,14 @@ void RedactCutKey(std::string& message, absl::string_view secret) {
 }
 
 }  // namespace
+
+std::string BoundUpstreamMessage(std::string message) {
+  if (message.size() > kMaxUpstreamMessageBytes) {
+    message.resize(Utf8CharStart(message, kMaxUpstreamMessageBytes, 0));
+    message += "...";
+  }
+  return message;
+}
 
 absl::Status RedactSecret(absl::Status status, absl::string_view secret) {
   if (secret.empty() || status.ok()) return status;

@@ -5,7 +5,9 @@
 #ifndef LLM_GATEWAY_SERVER_PROVIDERS_UPSTREAM_ERROR_H_
 #define LLM_GATEWAY_SERVER_PROVIDERS_UPSTREAM_ERROR_H_
 
+#include <cstddef>
 #include <optional>
+#include <string>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
@@ -54,6 +56,16 @@ absl::Status UpstreamStreamBroken(absl::string_view provider,
 // is at fault and another attempt or provider may succeed.
 absl::Status UpstreamBadResponse(absl::string_view provider,
                                  const absl::Status& parse_error);
+
+// The upstream's own words go into status messages (they help the caller),
+// but bounded: status messages travel in gRPC trailers, where a few KiB
+// break the caller's connection. UpstreamHttpError bounds its message;
+// stream decoders bound theirs with BoundUpstreamMessage.
+inline constexpr size_t kMaxUpstreamMessageBytes = 1024;
+
+// `message` cut to kMaxUpstreamMessageBytes at a UTF-8 character boundary,
+// with "..." marking the cut; shorter messages as they are.
+std::string BoundUpstreamMessage(std::string message);
 
 // Replaces every occurrence of `secret` (an API key) in the status message:
 // upstreams have been seen quoting the key they rejected. The key's first

@@ -109,6 +109,23 @@ TEST(UpstreamErrorTest, BrokenStream) {
             "UPSTREAM_TIMEOUT");
 }
 
+TEST(UpstreamErrorTest, ShortUpstreamMessagesStayAsTheyAre) {
+  EXPECT_EQ(BoundUpstreamMessage("Overloaded"), "Overloaded");
+  const std::string exact(kMaxUpstreamMessageBytes, 'a');
+  EXPECT_EQ(BoundUpstreamMessage(exact), exact);
+}
+
+TEST(UpstreamErrorTest, LongUpstreamMessagesAreCutAtACharacter) {
+  EXPECT_EQ(
+      BoundUpstreamMessage(std::string(kMaxUpstreamMessageBytes + 1, 'a')),
+      std::string(kMaxUpstreamMessageBytes, 'a') + "...");
+  // "é" (2 bytes) straddling the limit goes whole.
+  std::string s(kMaxUpstreamMessageBytes - 1, 'a');
+  s += "\xc3\xa9tail";
+  EXPECT_EQ(BoundUpstreamMessage(s),
+            std::string(kMaxUpstreamMessageBytes - 1, 'a') + "...");
+}
+
 TEST(UpstreamErrorTest, RedactSecretKeepsDetails) {
   UpstreamHttpFailure failure = Failure(400);
   failure.message = "key sk-secret-123 is not allowed to use this model";

@@ -12,7 +12,6 @@
 #include "server/providers/anthropic/messages_request.h"
 #include "server/providers/anthropic/messages_response.h"
 #include "server/providers/anthropic/messages_stream.h"
-#include "server/providers/common/stream_error.h"
 #include "server/providers/upstream_error.h"
 
 namespace llmgateway::anthropic {
@@ -88,10 +87,6 @@ std::unique_ptr<StreamDecoder> AnthropicAdapter::NewStreamDecoder() const {
 absl::Status AnthropicAdapter::MapHttpError(
     const HttpErrorResponse& response) const {
   const ErrorBody error = ParseErrorBody(response.body);
-  // Bounded: it travels in the caller's grpc-message trailer, where a few
-  // KiB already break the caller's connection. (Kept here: the failure
-  // only views it.)
-  const std::string message = providers::BoundUpstreamMessage(error.message);
   UpstreamHttpFailure failure;
   failure.provider = config_.name();
   failure.http_status = response.status;
@@ -99,7 +94,7 @@ absl::Status AnthropicAdapter::MapHttpError(
   if (SaysContextLengthExceeded(error.message)) {
     failure.error_code = "context_length_exceeded";
   }
-  failure.message = message;
+  failure.message = error.message;
   failure.retry_after = response.retry_after;
   return RedactSecret(UpstreamHttpError(failure), api_key_);
 }

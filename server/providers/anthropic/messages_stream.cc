@@ -18,6 +18,7 @@
 #include "server/providers/anthropic/error_body.h"
 #include "server/providers/anthropic/json_response_tool.h"
 #include "server/providers/common/stream_error.h"
+#include "server/providers/upstream_error.h"
 #include "server/providers/json/json_input.h"
 #include "server/providers/json/json_read.h"
 #include "simdjson.h"
@@ -66,7 +67,7 @@ absl::Status StreamError(absl::string_view provider, absl::string_view data) {
   const std::string message =
       code == absl::StatusCode::kInternal
           ? std::string("the gateway's credentials were rejected")
-          : providers::BoundUpstreamMessage(
+          : BoundUpstreamMessage(
                 !body.message.empty() ? std::move(body.message)
                 : !body.type.empty()  ? std::move(body.type)
                                       : std::string("no details"));

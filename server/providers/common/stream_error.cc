@@ -10,20 +10,6 @@
 
 namespace llmgateway::providers {
 
-std::string BoundUpstreamMessage(std::string message) {
-  if (message.size() > kMaxUpstreamMessageBytes) {
-    size_t cut = kMaxUpstreamMessageBytes;
-    // Back off over continuation bytes (10xxxxxx) to a character's start.
-    while (cut > 0 &&
-           (static_cast<unsigned char>(message[cut]) & 0xC0) == 0x80) {
-      --cut;
-    }
-    message.resize(cut);
-    message += "...";
-  }
-  return message;
-}
-
 absl::Status MidStreamError(absl::StatusCode code, absl::string_view provider,
                             absl::string_view message) {
   return WithErrorInfo(

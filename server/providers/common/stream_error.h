@@ -13,18 +13,9 @@
 
 namespace llmgateway::providers {
 
-// The upstream's own words go into the status message (they help the
-// caller), but bounded: status messages travel in gRPC trailers, and an
-// oversized trailer turns the error into an unrelated INTERNAL.
-inline constexpr size_t kMaxUpstreamMessageBytes = 1024;
-
-// `message` cut to kMaxUpstreamMessageBytes at a UTF-8 character boundary,
-// with "..." marking the cut; shorter messages as they are.
-std::string BoundUpstreamMessage(std::string message);
-
 // `code` "provider \"<provider>\" reported an error mid-stream: <message>",
 // reason UPSTREAM_STREAM_ERROR with the provider in its metadata. `message`
-// is put in as given: bound it first.
+// is put in as given: bound it first (BoundUpstreamMessage, upstream_error.h).
 absl::Status MidStreamError(absl::StatusCode code, absl::string_view provider,
                             absl::string_view message);
 

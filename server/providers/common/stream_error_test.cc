@@ -1,5 +1,5 @@
-// Tests the stream-ending statuses: the bound on the upstream's words (cut
-// at a character), and the reason, code and provider of each status.
+// Tests the stream-ending statuses: the reason, code and provider of each.
+// (The bound on the upstream's words: upstream_error_test.)
 #include "server/providers/common/stream_error.h"
 
 #include <string>
@@ -10,23 +10,6 @@
 
 namespace llmgateway::providers {
 namespace {
-
-TEST(StreamErrorTest, ShortMessagesStayAsTheyAre) {
-  EXPECT_EQ(BoundUpstreamMessage("Overloaded"), "Overloaded");
-  const std::string exact(kMaxUpstreamMessageBytes, 'a');
-  EXPECT_EQ(BoundUpstreamMessage(exact), exact);
-}
-
-TEST(StreamErrorTest, LongMessagesAreCutAtACharacter) {
-  EXPECT_EQ(
-      BoundUpstreamMessage(std::string(kMaxUpstreamMessageBytes + 1, 'a')),
-      std::string(kMaxUpstreamMessageBytes, 'a') + "...");
-  // "é" (2 bytes) straddling the limit goes whole.
-  std::string s(kMaxUpstreamMessageBytes - 1, 'a');
-  s += "\xc3\xa9tail";
-  EXPECT_EQ(BoundUpstreamMessage(s),
-            std::string(kMaxUpstreamMessageBytes - 1, 'a') + "...");
-}
 
 TEST(StreamErrorTest, MidStreamError) {
   const absl::Status s = MidStreamError(absl::StatusCode::kResourceExhausted,

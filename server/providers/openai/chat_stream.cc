@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "server/providers/common/stream_error.h"
+#include "server/providers/upstream_error.h"
 #include "server/providers/json/json_input.h"
 #include "server/providers/json/json_read.h"
 #include "server/providers/openai/chat_response.h"
@@ -252,7 +253,7 @@ absl::Status ParseChunk(od::parser& parser, simdjson::padded_string_view json,
 // The message of an error payload, bounded.
 std::string UpstreamMessage(absl::string_view data) {
   ErrorBody body = ParseErrorBody(data);
-  return providers::BoundUpstreamMessage(
+  return BoundUpstreamMessage(
       !body.message.empty() ? std::move(body.message)
       : !body.code.empty()  ? std::move(body.code)
       : !body.type.empty()  ? std::move(body.type)

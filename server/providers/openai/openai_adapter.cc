@@ -9,7 +9,6 @@
 #include "server/providers/openai/chat_response.h"
 #include "server/providers/openai/chat_stream.h"
 #include "server/providers/openai/error_body.h"
-#include "server/providers/common/stream_error.h"
 #include "server/providers/upstream_error.h"
 
 namespace llmgateway::openai {
@@ -64,16 +63,12 @@ std::unique_ptr<StreamDecoder> OpenAiAdapter::NewStreamDecoder() const {
 
 absl::Status OpenAiAdapter::MapHttpError(const HttpErrorResponse& response) const {
   const ErrorBody error = ParseErrorBody(response.body);
-  // Bounded: it travels in the caller's grpc-message trailer, where a few
-  // KiB already break the caller's connection. (Kept here: the failure
-  // only views it.)
-  const std::string message = providers::BoundUpstreamMessage(error.message);
   UpstreamHttpFailure failure;
   failure.provider = config_.name();
   failure.http_status = response.status;
   failure.error_type = error.type;
   failure.error_code = error.code;
-  failure.message = message;
+  failure.message = error.message;
   failure.retry_after = response.retry_after;
   return RedactSecret(UpstreamHttpError(failure), api_key_);
 }
