@@ -95,6 +95,11 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
   builder.SetMaxReceiveMessageSize(
       std::max<int>(kMaxMessageBytes, static_cast<int>(config.batch().max_request_bytes())));
   builder.SetMaxSendMessageSize(kMaxMessageBytes);
+  // Clients ping open calls (llmgw and the C++ client every 30 s) so a dead
+  // connection fails a long stream instead of hanging it. gRPC's default
+  // answers pings closer than 5 minutes apart, on a call still waiting for
+  // its first token, with GOAWAY (too_many_pings).
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 10000);
   builder.RegisterService(gateway->generation_.get());
   builder.RegisterService(gateway->models_.get());
   builder.RegisterService(gateway->batch_jobs_.get());
