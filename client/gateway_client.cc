@@ -5,16 +5,50 @@
 
 #include "absl/random/random.h"
 #include "absl/strings/str_format.h"
+#include "absl/synchronization/mutex.h"
 #include "client/status.h"
 
 namespace llmgateway::client {
 namespace {
 
+}  // namespace
+
+// Async calls not yet wholly gone. A call's ClientContext holds a channel
+// reference; if the last one went with it, the channel would be destroyed
+// on one of its own callback threads, which gRPC 1.51 answers with a
+// double free of the callback completion queue (seen under ASan). So the
+// client outlives its calls: ~GatewayClient waits for this to reach 0.
+struct GatewayClient::AsyncCalls {
+  absl::Mutex mu;
+  int in_flight ABSL_GUARDED_BY(mu) = 0;
+};
+
+namespace {
+
+// Counts one call in flight for as long as it lives.
+class InFlight {
+ public:
+  explicit InFlight(std::shared_ptr<GatewayClient::AsyncCalls> calls) : calls_(std::move(calls)) {
+    absl::MutexLock lock(&calls_->mu);
+    ++calls_->in_flight;
+  }
+  ~InFlight() {
+    absl::MutexLock lock(&calls_->mu);
+    --calls_->in_flight;
+  }
+  InFlight(const InFlight&) = delete;
+  InFlight& operator=(const InFlight&) = delete;
+
+ private:
+  std::shared_ptr<GatewayClient::AsyncCalls> calls_;
+};
+
 // One async Generate: owns what gRPC needs until the callback has run.
 class AsyncGenerate final : public PendingCall {
  public:
-  AsyncGenerate(v1::GenerateRequest request, GatewayClient::GenerateDone done)
-      : request_(std::move(request)), done_(std::move(done)) {}
+  AsyncGenerate(std::shared_ptr<GatewayClient::AsyncCalls> calls, v1::GenerateRequest request,
+                GatewayClient::GenerateDone done)
+      : in_flight_(std::move(calls)), request_(std::move(request)), done_(std::move(done)) {}
 
   void Cancel() override { context_.TryCancel(); }
 
@@ -32,6 +66,8 @@ class AsyncGenerate final : public PendingCall {
   }
 
  private:
+  // First, so it goes last: after the context and its channel reference.
+  InFlight in_flight_;
   grpc::ClientContext context_;
   v1::GenerateRequest request_;
   v1::GenerateResponse response_;
@@ -63,7 +99,14 @@ GatewayClient::GatewayClient(std::shared_ptr<grpc::Channel> channel, const Clien
       channel_(std::move(channel)),
       generation_(v1::Generation::NewStub(channel_)),
       batch_jobs_(v1::BatchJobs::NewStub(channel_)),
-      models_(v1::Models::NewStub(channel_)) {}
+      models_(v1::Models::NewStub(channel_)),
+      async_calls_(std::make_shared<AsyncCalls>()) {}
+
+GatewayClient::~GatewayClient() {
+  absl::MutexLock lock(&async_calls_->mu);
+  async_calls_->mu.Await(absl::Condition(
+      +[](int* in_flight) { return *in_flight == 0; }, &async_calls_->in_flight));
+}
 
 void GatewayClient::SetDeadline(grpc::ClientContext& context) const {
   if (options_.timeout != absl::InfiniteDuration()) {
@@ -82,7 +125,7 @@ absl::StatusOr<v1::GenerateResponse> GatewayClient::Generate(const v1::GenerateR
 
 std::shared_ptr<PendingCall> GatewayClient::GenerateAsync(v1::GenerateRequest request,
                                                           GenerateDone done) {
-  auto call = std::make_shared<AsyncGenerate>(std::move(request), std::move(done));
+  auto call = std::make_shared<AsyncGenerate>(async_calls_, std::move(request), std::move(done));
   SetDeadline(call->context());
   // The callback holds the call alive until it has run.
   generation_->async()->Generate(&call->context(), &call->request(), &call->response(),

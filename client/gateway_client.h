@@ -45,6 +45,13 @@ class GatewayClient {
  public:
   explicit GatewayClient(const ClientOptions& options);
   GatewayClient(std::shared_ptr<grpc::Channel> channel, const ClientOptions& options);
+  // Waits for async calls still in flight (Cancel them to hurry it); never
+  // destroy the client from inside one of their callbacks.
+  ~GatewayClient();
+  GatewayClient(GatewayClient&&) = delete;
+  GatewayClient& operator=(GatewayClient&&) = delete;
+
+  struct AsyncCalls;
 
   const ClientOptions& options() const { return options_; }
 
@@ -100,6 +107,7 @@ class GatewayClient {
   std::unique_ptr<v1::Generation::Stub> generation_;
   std::unique_ptr<v1::BatchJobs::Stub> batch_jobs_;
   std::unique_ptr<v1::Models::Stub> models_;
+  std::shared_ptr<AsyncCalls> async_calls_;
 };
 
 // Ended: SUCCEEDED, FAILED or CANCELLED.

@@ -36,12 +36,14 @@ class FakeGeneration final : public v1::Generation::Service {
   std::atomic<int> fail_first{0};
   std::atomic<int> calls{0};
   std::atomic<int64_t> last_deadline_ms{0};
+  std::atomic<int> delay_ms{0};
 
   grpc::Status Generate(grpc::ServerContext* context, const v1::GenerateRequest* request,
                         v1::GenerateResponse* response) override {
     ++calls;
     last_deadline_ms = absl::ToInt64Milliseconds(absl::FromChrono(context->deadline()) - absl::Now());
     if (fail_first.fetch_sub(1) > 0) return UnavailableWithReason("UPSTREAM_UNAVAILABLE");
+    absl::SleepFor(absl::Milliseconds(delay_ms.load()));
     response->set_text("echo " + request->prompt());
     return grpc::Status::OK;
   }
@@ -303,12 +305,14 @@ TEST(GatewayClientAsyncTest, FiveHundredCallsInFlightFromOneThread) {
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   ASSERT_NE(server, nullptr);
 
-  ClientOptions options;
-  options.target = "127.0.0.1:" + std::to_string(port);
-  GatewayClient client(options);
+  // Declared before the client, so they outlive its destructor, which waits
+  // for the callbacks to be wholly done.
   absl::Mutex mu;
   int done = 0;
   int ok = 0;
+  ClientOptions options;
+  options.target = "127.0.0.1:" + std::to_string(port);
+  GatewayClient client(options);
   for (int i = 0; i < kCalls; ++i) {
     v1::GenerateRequest request;
     request.set_prompt(std::to_string(i));
@@ -320,10 +324,31 @@ TEST(GatewayClientAsyncTest, FiveHundredCallsInFlightFromOneThread) {
       }
     });
   }
-  absl::MutexLock lock(&mu);
-  mu.Await(absl::Condition(+[](int* d) { return *d == kCalls; }, &done));
-  EXPECT_EQ(ok, kCalls);
+  {
+    absl::MutexLock lock(&mu);
+    mu.Await(absl::Condition(+[](int* d) { return *d == kCalls; }, &done));
+    EXPECT_EQ(ok, kCalls);
+  }
   server->Shutdown();
+}
+
+TEST_F(GatewayClientTest, TheClientOutlivesItsAsyncCalls) {
+  // Calls still running when the client goes: its destructor waits for them
+  // (each callback runs once), and nothing is freed twice (ASan).
+  generation_.delay_ms = 1000;
+  std::atomic<int> finished{0};
+  {
+    ClientOptions options;
+    options.timeout = absl::Milliseconds(100);
+    GatewayClient client = Client(options);
+    for (int i = 0; i < 20; ++i) {
+      client.GenerateAsync(v1::GenerateRequest(), [&](absl::StatusOr<v1::GenerateResponse> r) {
+        EXPECT_TRUE(absl::IsDeadlineExceeded(r.status())) << r.status();
+        ++finished;
+      });
+    }
+  }
+  EXPECT_EQ(finished.load(), 20);
 }
 
 }  // namespace

@@ -103,10 +103,12 @@ TEST(ClientIntegrationTest, ErrorsKeepTheGatewaysReason) {
 
 TEST(ClientIntegrationTest, FiveHundredAsyncCallsFromOneThread) {
   constexpr int kCalls = 500;
-  client::GatewayClient client = Client();
+  // Declared before the client, so they outlive its destructor, which waits
+  // for the callbacks to be wholly done.
   absl::Mutex mu;
   int done = 0;
   std::vector<std::string> failures;
+  client::GatewayClient client = Client();
   for (int i = 0; i < kCalls; ++i) {
     const std::string word = absl::StrCat("n", i);
     client.GenerateAsync(Prompt("fake-model?delay_ms=200", word),
