@@ -85,6 +85,60 @@ bool IsValidEnvName(absl::string_view name) {
   return true;
 }
 
+// RFC 9110 token: what a header name may hold.
+bool IsHeaderName(absl::string_view name) {
+  if (name.empty()) return false;
+  for (char c : name) {
+    if (!absl::ascii_isalnum(c) && !absl::StrContains("!#$%&'*+-.^_`|~", c)) return false;
+  }
+  return true;
+}
+
+// A header value may not end the header early (CR, LF) or smuggle a NUL.
+bool IsHeaderValue(absl::string_view value) {
+  return value.find_first_of(absl::string_view("\r\n\0", 3)) == absl::string_view::npos;
+}
+
+absl::Status ValidateHttpShape(const HttpShape& http, const std::string& field) {
+  if (!http.path().empty() && http.path()[0] != '/') {
+    return FieldError(field + ".path", "must start with \"/\"");
+  }
+  for (const auto& [key, value] : http.query()) {
+    if (key.empty()) return FieldError(field + ".query", "has an empty key");
+  }
+  if (!http.auth_header().empty() && !IsHeaderName(http.auth_header())) {
+    return FieldError(field + ".auth_header", "is not a header name");
+  }
+  if (!IsHeaderValue(http.auth_scheme()) || absl::StrContains(http.auth_scheme(), ' ')) {
+    return FieldError(field + ".auth_scheme", "must be one word, like \"Bearer\"");
+  }
+  for (int j = 0; j < http.headers_size(); ++j) {
+    const HttpHeader& header = http.headers(j);
+    const std::string hfield = absl::StrCat(field, ".headers[", j, "]");
+    if (!IsHeaderName(header.name())) return FieldError(hfield + ".name", "is not a header name");
+    const std::string lower = absl::AsciiStrToLower(header.name());
+    // The gateway's own: a second one would make the request ambiguous.
+    if (lower == "content-type" || lower == "accept" || lower == "content-length" ||
+        lower == "x-request-id" || lower == absl::AsciiStrToLower(http.auth_header().empty()
+                                                                      ? "Authorization"
+                                                                      : http.auth_header())) {
+      return FieldError(hfield + ".name",
+                        absl::StrCat("\"", header.name(), "\" is set by the gateway"));
+    }
+    if (header.value().empty() == header.value_env().empty()) {
+      return FieldError(hfield, "set value or value_env, one of them");
+    }
+    if (!IsHeaderValue(header.value())) {
+      return FieldError(hfield + ".value", "must not hold CR, LF or NUL");
+    }
+    if (!header.value_env().empty() && !IsValidEnvName(header.value_env())) {
+      return FieldError(hfield + ".value_env",
+                        "must be the NAME of an environment variable (letters, digits, _)");
+    }
+  }
+  return absl::OkStatus();
+}
+
 void SetKindDefaults(Provider* provider) {
   if (provider->has_capabilities()) return;
   Capabilities* capabilities = provider->mutable_capabilities();
@@ -270,6 +324,14 @@ absl::Status ValidateConfig(const GatewayConfig& config) {
     }
     if (provider.max_connections() < 0) {
       return FieldError(field + ".max_connections", "must not be negative");
+    }
+    if (provider.has_http()) {
+      if (provider.kind() != "openai") {
+        return FieldError(field + ".http", "is for kind \"openai\" only");
+      }
+      if (absl::Status s = ValidateHttpShape(provider.http(), field + ".http"); !s.ok()) {
+        return s;
+      }
     }
     const Capabilities& capabilities = provider.capabilities();
     if (capabilities.max_tokens_field() != "max_tokens" &&

@@ -128,6 +128,30 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"providers { name: \"p\" kind: \"openai\" base_url: \"http://x\" }"
                 "metrics_listen: \"9090\"",
                 "metrics_listen"},
+        BadCase{"providers { name: \"p\" kind: \"anthropic\" base_url: \"http://x\" "
+                "http { path: \"/v1\" } }",
+                "providers[0].http"},
+        BadCase{"providers { name: \"p\" kind: \"openai\" base_url: \"http://x\" "
+                "http { path: \"chat\" } }",
+                "providers[0].http.path"},
+        BadCase{"providers { name: \"p\" kind: \"openai\" base_url: \"http://x\" "
+                "http { auth_header: \"api key\" } }",
+                "providers[0].http.auth_header"},
+        BadCase{"providers { name: \"p\" kind: \"openai\" base_url: \"http://x\" "
+                "http { headers { name: \"X-A\" value: \"a\\r\\nX-Evil: 1\" } } }",
+                "providers[0].http.headers[0].value"},
+        BadCase{"providers { name: \"p\" kind: \"openai\" base_url: \"http://x\" "
+                "http { headers { name: \"Content-Type\" value: \"text/plain\" } } }",
+                "providers[0].http.headers[0].name"},
+        BadCase{"providers { name: \"p\" kind: \"openai\" base_url: \"http://x\" "
+                "http { auth_header: \"api-key\" headers { name: \"API-Key\" value: \"k\" } } }",
+                "providers[0].http.headers[0].name"},
+        BadCase{"providers { name: \"p\" kind: \"openai\" base_url: \"http://x\" "
+                "http { headers { name: \"X-A\" value: \"a\" value_env: \"A\" } } }",
+                "providers[0].http.headers[0]"},
+        BadCase{"providers { name: \"p\" kind: \"openai\" base_url: \"http://x\" "
+                "http { headers { name: \"X-A\" value_env: \"secret-value\" } } }",
+                "providers[0].http.headers[0].value_env"},
         BadCase{"listen: \"127.0.0.1:1\"", "providers"}));
 
 TEST(ConfigLoaderTest, BatchDefaults) {

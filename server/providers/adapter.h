@@ -113,6 +113,13 @@ class Adapter {
   // The provider's API key (empty if none): the engine scrubs it from every
   // error message, whatever produced it.
   virtual absl::string_view secret() const = 0;
+
+  // Every secret the adapter sends (the key, and header values read from
+  // the environment), all scrubbed like the key. Default: secret().
+  virtual std::vector<absl::string_view> secrets() const {
+    if (secret().empty()) return {};
+    return {secret()};
+  }
 };
 
 }  // namespace llmgateway

@@ -3,6 +3,7 @@
 
 #include <cstdlib>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "server/common/log.h"
@@ -23,7 +24,21 @@ absl::StatusOr<std::unique_ptr<Adapter>> MakeAdapter(const config::Provider& con
     }
   }
   if (config.kind() == "openai") {
-    return std::make_unique<openai::OpenAiAdapter>(config, std::move(api_key));
+    std::vector<std::string> header_values;
+    for (const config::HttpHeader& header : config.http().headers()) {
+      if (header.value_env().empty()) {
+        header_values.push_back(header.value());
+        continue;
+      }
+      const char* value = std::getenv(header.value_env().c_str());
+      if (value == nullptr || *value == '\0') {
+        LogWarning("provider \"", config.name(), "\": environment variable ", header.value_env(),
+                   " is not set; requests go without header ", header.name());
+      }
+      header_values.push_back(value == nullptr ? "" : value);
+    }
+    return std::make_unique<openai::OpenAiAdapter>(config, std::move(api_key),
+                                                   std::move(header_values));
   }
   if (config.kind() == "anthropic") {
     return std::make_unique<anthropic::AnthropicAdapter>(config, std::move(api_key));

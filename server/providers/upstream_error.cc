@@ -29,6 +29,12 @@ bool SaysContextLengthExceeded(const UpstreamHttpFailure& failure) {
          absl::StrContains(message, "maximum context");
 }
 
+// Azure OpenAI's content filter refusing the prompt: 400, code
+// "content_filter" (its innererror says ResponsibleAIPolicyViolation).
+bool SaysContentFiltered(const UpstreamHttpFailure& failure) {
+  return failure.error_code == "content_filter" || failure.error_type == "content_filter";
+}
+
 bool SaysQuotaSpent(const UpstreamHttpFailure& failure) {
   return failure.error_code == "insufficient_quota" ||
          failure.error_type == "insufficient_quota";
@@ -55,6 +61,11 @@ absl::Status UpstreamHttpError(const UpstreamHttpFailure& failure) {
   };
   const long code = failure.http_status;
   if (code == 400 || code == 413 || code == 422) {
+    if (SaysContentFiltered(failure)) {
+      return with_info(absl::InvalidArgumentError(Describe(
+                           failure, "filtered the request's content")),
+                       "CONTENT_FILTERED");
+    }
     if (SaysContextLengthExceeded(failure)) {
       return with_info(absl::InvalidArgumentError(Describe(
                            failure, "says the input exceeds the context length")),

@@ -28,8 +28,8 @@ struct UpstreamHttpFailure {
 };
 
 // Upstream HTTP status -> canonical code and reason:
-//   400/413/422 INVALID_ARGUMENT (CONTEXT_LENGTH_EXCEEDED when the upstream
-//   says so, else UPSTREAM_INVALID_REQUEST); 401/403 INTERNAL
+//   400/413/422 INVALID_ARGUMENT (CONTENT_FILTERED or CONTEXT_LENGTH_EXCEEDED
+//   when the upstream says so, else UPSTREAM_INVALID_REQUEST); 401/403 INTERNAL
 //   UPSTREAM_AUTH_FAILED (the gateway's own key; the upstream's message is
 //   dropped, as it may quote the key); 404 NOT_FOUND MODEL_NOT_FOUND;
 //   408 DEADLINE_EXCEEDED UPSTREAM_TIMEOUT; 429 RESOURCE_EXHAUSTED

@@ -61,6 +61,15 @@ TEST(UpstreamErrorTest, ContextLengthByCodeOrMessage) {
   EXPECT_EQ(Reason(UpstreamHttpError(failure)), "CONTEXT_LENGTH_EXCEEDED");
 }
 
+TEST(UpstreamErrorTest, AzureContentFilterIsItsOwnReason) {
+  UpstreamHttpFailure failure = Failure(400);
+  failure.error_code = "content_filter";
+  failure.message = "The response was filtered due to the prompt triggering content management policy.";
+  absl::Status status = UpstreamHttpError(failure);
+  EXPECT_TRUE(absl::IsInvalidArgument(status));
+  EXPECT_EQ(Reason(status), "CONTENT_FILTERED");
+}
+
 TEST(UpstreamErrorTest, AuthFailureDropsUpstreamMessage) {
   UpstreamHttpFailure failure = Failure(401);
   failure.message = "Incorrect API key provided: sk-abc***xyz";

@@ -129,7 +129,11 @@ void UpstreamAttempt::OnComplete(absl::Status transport) {
   }
   // Whatever produced it (an error event, an error body), the message never
   // carries the provider's key.
-  if (!outcome.status.ok()) outcome.status = RedactSecret(std::move(outcome.status), adapter_.secret());
+  if (!outcome.status.ok()) {
+    for (absl::string_view secret : adapter_.secrets()) {
+      outcome.status = RedactSecret(std::move(outcome.status), secret);
+    }
+  }
   // Last touch of `this`: the sink may destroy the attempt.
   sink_->OnAttemptDone(std::move(outcome));
 }

@@ -15,8 +15,11 @@ namespace llmgateway::openai {
 
 class OpenAiAdapter final : public Adapter {
  public:
-  // `api_key` may be empty (no Authorization header).
-  OpenAiAdapter(const config::Provider& config, std::string api_key);
+  // `api_key` may be empty (no key header). `header_values[i]` is the value
+  // of config.http().headers(i), read from its environment variable when it
+  // names one; an empty value is not sent.
+  OpenAiAdapter(const config::Provider& config, std::string api_key,
+                std::vector<std::string> header_values = {});
 
   const std::string& name() const override { return config_.name(); }
   absl::string_view kind() const override { return "openai"; }
@@ -27,15 +30,22 @@ class OpenAiAdapter final : public Adapter {
   std::unique_ptr<StreamDecoder> NewStreamDecoder() const override;
   absl::Status MapHttpError(const HttpErrorResponse& response) const override;
   absl::string_view secret() const override { return api_key_; }
+  std::vector<absl::string_view> secrets() const override;
 
  private:
   const config::Provider config_;
   // capabilities() as contiguous arrays, for ChatRequestOptions.
   const std::vector<std::string> unsupported_fields_;
   const std::vector<std::string> media_types_;
-  const std::string chat_url_;
+  // The URL is url_prefix_ + the percent-encoded upstream model +
+  // url_suffix_ when the path holds "{model}", else url_prefix_ alone.
+  std::string url_prefix_;
+  std::string url_suffix_;
+  bool model_in_path_ = false;
   const std::string api_key_;
-  const std::string authorization_;  // "Authorization: Bearer ..." or empty
+  std::string auth_header_;                 // "Authorization: Bearer ..." or empty
+  std::vector<std::string> extra_headers_;  // "Name: value"
+  std::vector<std::string> header_secrets_; // values read from the environment
 };
 
 }  // namespace llmgateway::openai
