@@ -420,6 +420,7 @@ async def send_error(conn, req, status, message, error_type="invalid_request_err
 # ---------------------------------------------------------------------------
 
 FAULTS = ("malformed", "drop", "nodone", "error_event")
+CONTENT_FILTERS = ("prompt", "completion")
 INT_DIRECTIVES = {  # name: (smallest, largest)
     "status": (200, 599),
     "delay_ms": (0, 3_600_000),
@@ -464,6 +465,7 @@ class Directives:
     cache_write: int = None  # Anthropic: usage.cache_creation_input_tokens
     redacted: bool = False   # Anthropic: a redacted_thinking block
     fail_first: int = None   # only the first K requests with this model fail
+    content_filter: str = None  # "prompt": Azure's 400; "completion": cut, finish content_filter
 
 
 def parse_directives(query, config):
@@ -484,6 +486,11 @@ def parse_directives(query, config):
             if value not in FAULTS:
                 raise ValueError("unknown fakellm fault %r (known: %s)" % (value, ", ".join(FAULTS)))
             directives.fault = value
+        elif name == "content_filter":
+            if value not in CONTENT_FILTERS:
+                raise ValueError("fakellm directive content_filter must be one of: %s"
+                                 % ", ".join(CONTENT_FILTERS))
+            directives.content_filter = value
         elif name == "reasoning_field":
             if value not in REASONING_FIELDS:
                 raise ValueError("fakellm directive reasoning_field must be one of: %s"
@@ -726,6 +733,7 @@ class Completion:
     usage: dict
     include_usage: bool
     directives: Directives
+    azure: bool = False  # Azure OpenAI's content filter annotations
 
     @property
     def token_count(self):
@@ -756,7 +764,7 @@ class Completion:
         return message
 
     def message_body(self):
-        return {
+        body = {
             "id": self.id, "object": "chat.completion", "created": self.created,
             "model": self.model,
             "choices": [{
@@ -767,6 +775,11 @@ class Completion:
             }],
             "usage": self.usage,
         }
+        if self.azure:
+            body["prompt_filter_results"] = AZURE_PROMPT_FILTER_RESULTS
+            body["choices"][0]["content_filter_results"] = azure_filter_results(
+                self.finish_reason == "content_filter")
+        return body
 
     def stream_steps(self):
         """(role delta or None, steps): each step is the list of deltas sent
@@ -850,6 +863,10 @@ def plan_completion(state, body, model, directives):
         else:
             kind, pieces = "content", reply_tokens(directives, messages)
 
+    if directives.content_filter == "completion":
+        # The filter stops the answer part-way, as Azure's does.
+        pieces = pieces[:len(pieces) // 2]
+        finish_reason = "content_filter"
     limit = token_limit(body)
     if limit is not None and limit < len(reasoning) + len(pieces):
         reasoning = reasoning[:limit]
@@ -907,9 +924,10 @@ async def reject_unauthorized(conn, req):
                             code="invalid_api_key")
 
 
-async def handle_model_request(conn, req, state, anthropic):
-    """A chat (OpenAI) or messages (Anthropic) request: counted, recorded and
-    tracked as in flight whatever becomes of it."""
+async def handle_model_request(conn, req, state, anthropic, azure=None):
+    """A chat (OpenAI, or Azure when `azure` is its azure_route) or messages
+    (Anthropic) request: counted, recorded and tracked as in flight whatever
+    becomes of it."""
     state.chat_requests += 1
     record_request(state, req)
     state.request_started()
@@ -918,6 +936,8 @@ async def handle_model_request(conn, req, state, anthropic):
             return await answer_instance_fault(conn, req, state.instance_fault, anthropic)
         if anthropic:
             return await handle_messages(conn, req, state)
+        if azure is not None:
+            return await handle_azure_chat(conn, req, state, azure)
         return await handle_chat(conn, req, state)
     finally:
         state.in_flight -= 1
@@ -952,7 +972,12 @@ async def answer_instance_fault(conn, req, fault, anthropic):
 async def handle_chat(conn, req, state):
     if not is_authorized(req, state.config):
         return await reject_unauthorized(conn, req)
+    return await answer_chat(conn, req, state)
 
+
+async def answer_chat(conn, req, state, deployment=None, azure=False):
+    """An authorized chat request. `deployment`: Azure's model, from the
+    URL path (the body's model is ignored, as Azure does)."""
     try:
         body = json.loads(req.body)
     except ValueError:
@@ -962,6 +987,8 @@ async def handle_chat(conn, req, state):
                                 "library correctly.)")
     if not isinstance(body, dict):
         return await send_error(conn, req, 400, "The request body must be a JSON object.")
+    if deployment is not None:
+        body["model"] = deployment
     model = body.get("model")
     if not isinstance(model, str) or not model:
         return await send_error(conn, req, 400, "You must provide a model parameter.")
@@ -984,8 +1011,11 @@ async def handle_chat(conn, req, state):
     if directives.status >= 300:
         error = simulated_error(directives.status, model_name, directives.code)
         return await send_json(conn, req, directives.status, error, extra_headers)
+    if directives.content_filter == "prompt":
+        return await send_json(conn, req, 400, AZURE_PROMPT_FILTERED, extra_headers)
 
     completion = plan_completion(state, body, model_name, directives)
+    completion.azure = azure
     if body.get("stream"):
         return await stream_completion(conn, req, state, completion, extra_headers)
     return await send_completion(conn, req, completion, extra_headers)
@@ -1059,6 +1089,8 @@ async def stream_completion(conn, req, state, completion, extra_headers):
     state.open_streams += 1
     try:
         sse = SseWriter(conn, directives, chunked)
+        if completion.azure:
+            await sse.event(AZURE_PROMPT_FILTER_CHUNK)
         await conn.sleep_ms(directives.first_token_ms)
         role, steps = completion.stream_steps()
         if role is not None:
@@ -1698,6 +1730,68 @@ async def anthropic_after_first_step(conn, sse, directives):
 
 
 # ---------------------------------------------------------------------------
+# Azure OpenAI: the OpenAI format at Azure's paths, with its key header,
+# api-version and content filter annotations
+# ---------------------------------------------------------------------------
+
+AZURE_DEPLOYMENT_PATH = re.compile(r"^/openai/deployments/([^/]+)/chat/completions$")
+AZURE_V1_PATH = "/openai/v1/chat/completions"
+
+
+def azure_filter_results(filtered):
+    categories = ("hate", "self_harm", "sexual", "violence")
+    results = {c: {"filtered": False, "severity": "safe"} for c in categories}
+    if filtered:
+        results["violence"] = {"filtered": True, "severity": "medium"}
+    return results
+
+
+AZURE_PROMPT_FILTER_RESULTS = [{"prompt_index": 0,
+                                "content_filter_results": azure_filter_results(False)}]
+# Azure streams start with this chunk: no id, no model, no choices.
+AZURE_PROMPT_FILTER_CHUNK = to_json({
+    "choices": [], "created": 0, "id": "", "model": "", "object": "",
+    "prompt_filter_results": AZURE_PROMPT_FILTER_RESULTS})
+AZURE_PROMPT_FILTERED = {"error": {
+    "message": "The response was filtered due to the prompt triggering Azure OpenAI's content "
+               "management policy. Please modify your prompt and retry. (simulated by fakellm)",
+    "type": None, "param": "prompt", "code": "content_filter", "status": 400,
+    "innererror": {"code": "ResponsibleAIPolicyViolation",
+                   "content_filter_result": azure_filter_results(True)}}}
+
+
+def azure_route(req):
+    """(deployment or None, needs api-version) for an Azure path, else None."""
+    match = AZURE_DEPLOYMENT_PATH.match(req.path)
+    if match:
+        return urllib.parse.unquote(match.group(1)), True
+    if req.path == AZURE_V1_PATH:
+        return None, False
+    return None
+
+
+def azure_is_authorized(req, config):
+    """Azure takes `api-key: KEY`; its v1 API also a bearer token."""
+    if config.api_key is None:
+        return True
+    return req.headers.get("api-key") == config.api_key or is_authorized(req, config)
+
+
+async def handle_azure_chat(conn, req, state, azure):
+    deployment, needs_api_version = azure
+    if not azure_is_authorized(req, state.config):
+        # Azure's words; the key is never echoed.
+        return await send_json(conn, req, 401, {"error": {
+            "code": "401",
+            "message": "Access denied due to invalid subscription key or wrong API endpoint."}})
+    query = urllib.parse.parse_qs(urllib.parse.urlsplit(req.target).query)
+    if needs_api_version and not query.get("api-version"):
+        return await send_json(conn, req, 404, {"error": {
+            "code": "404", "message": "Resource not found"}})
+    return await answer_chat(conn, req, state, deployment=deployment, azure=True)
+
+
+# ---------------------------------------------------------------------------
 # Other endpoints and routing
 # ---------------------------------------------------------------------------
 
@@ -1708,6 +1802,9 @@ async def route(conn, req, state):
         return await handle_model_request(conn, req, state, anthropic=False)
     if path in MESSAGES_PATHS and method == "POST":
         return await handle_model_request(conn, req, state, anthropic=True)
+    azure = azure_route(req)
+    if azure is not None and method == "POST":
+        return await handle_model_request(conn, req, state, anthropic=False, azure=azure)
     if path in MODELS_PATHS and method == "GET":
         if not is_authorized(req, state.config):
             return await reject_unauthorized(conn, req)

@@ -19,6 +19,7 @@ import subprocess
 import sys
 import time
 import unittest
+import urllib.parse
 import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -1881,6 +1882,74 @@ class FlagsTest(unittest.TestCase):
         log = self.request("GET", "/_requests").json()
         self.assertEqual(log[-1]["headers"]["x-api-key"], "sk-test-123")
         self.request("DELETE", "/_requests")  # test_api_key reads the log from its start
+
+
+class AzureTest(unittest.TestCase):
+    """Azure OpenAI mode: deployment paths with api-version, the api-key
+    header, content filter annotations and errors."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.proc, cls.port = start_fakellm("--api_key", "azure-key")
+
+    @classmethod
+    def tearDownClass(cls):
+        stop_fakellm(cls.proc)
+
+    def post(self, path, body, key="azure-key"):
+        client = RawClient(self.port)
+        try:
+            return client.request("POST", path, body, {"api-key": key})
+        finally:
+            client.close()
+
+    def deployment_path(self, deployment):
+        return ("/openai/deployments/%s/chat/completions?api-version=2024-10-21"
+                % urllib.parse.quote(deployment, safe=""))
+
+    def test_deployment_path_takes_the_model_from_the_url(self):
+        resp = self.post(self.deployment_path("fake-model"), chat_body(model="ignored"))
+        self.assertEqual(resp.status, 200, resp.body)
+        body = resp.json()
+        self.assertEqual(body["model"], "fake-model")
+        self.assertEqual(body["choices"][0]["message"]["content"],
+                         "Echo: hi there lorem ipsum dolor sit amet")
+        self.assertIn("content_filter_results", body["choices"][0])
+        self.assertEqual(body["prompt_filter_results"][0]["prompt_index"], 0)
+
+    def test_v1_path_takes_the_model_from_the_body(self):
+        resp = self.post("/openai/v1/chat/completions", chat_body())
+        self.assertEqual(resp.status, 200, resp.body)
+
+    def test_missing_api_version_and_wrong_key(self):
+        resp = self.post("/openai/deployments/fake-model/chat/completions", chat_body())
+        self.assertEqual(resp.status, 404)
+        self.assertEqual(resp.json()["error"]["code"], "404")
+        resp = self.post(self.deployment_path("fake-model"), chat_body(), key="wrong")
+        self.assertEqual(resp.status, 401)
+        self.assertNotIn("azure-key", resp.body.decode())
+
+    def test_stream_starts_with_the_prompt_filter_chunk(self):
+        resp = self.post(self.deployment_path("fake-model"), chat_body(stream=True))
+        self.assertEqual(resp.status, 200, resp.body)
+        chunks = [json.loads(d) for d in resp.sse_data() if d != "[DONE]"]
+        self.assertEqual(chunks[0]["choices"], [])
+        self.assertEqual(chunks[0]["id"], "")
+        self.assertIn("prompt_filter_results", chunks[0])
+        self.assertEqual(chunks[-1]["choices"][0]["finish_reason"], "stop")
+
+    def test_content_filter_directives(self):
+        resp = self.post(self.deployment_path("fake-model?content_filter=prompt"), chat_body())
+        self.assertEqual(resp.status, 400)
+        error = resp.json()["error"]
+        self.assertEqual(error["code"], "content_filter")
+        self.assertEqual(error["innererror"]["code"], "ResponsibleAIPolicyViolation")
+        resp = self.post(self.deployment_path("fake-model?content_filter=completion"), chat_body())
+        self.assertEqual(resp.status, 200, resp.body)
+        choice = resp.json()["choices"][0]
+        self.assertEqual(choice["finish_reason"], "content_filter")
+        self.assertEqual(choice["message"]["content"], "Echo: hi there lorem ")  # cut as max_tokens cuts
+        self.assertTrue(choice["content_filter_results"]["violence"]["filtered"])
 
 
 class ShutdownTest(unittest.TestCase):
