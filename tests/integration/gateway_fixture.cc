@@ -22,7 +22,8 @@ std::unique_ptr<Subprocess> StartFakeLlm(const std::string& log_name) {
 
 std::unique_ptr<Subprocess> StartGateway(const std::string& base_url,
                                          std::vector<std::string> extra_args,
-                                         const std::string& log_name) {
+                                         const std::string& log_name,
+                                         std::vector<std::string> extra_env) {
   std::vector<std::string> argv = {RunfilePath("server/llm_gateway"), "--listen=127.0.0.1:0",
                                    "--openai_base_url=" + base_url};
   // Each gateway its own job store (a store is locked by the process that
@@ -31,9 +32,8 @@ std::unique_ptr<Subprocess> StartGateway(const std::string& base_url,
   for (const std::string& arg : extra_args) has_store |= arg.rfind("--batch_store=", 0) == 0;
   if (!has_store) argv.push_back("--batch_store=" + TempPath(log_name + ".db"));
   for (std::string& arg : extra_args) argv.push_back(std::move(arg));
-  return std::make_unique<Subprocess>(
-      std::move(argv), std::vector<std::string>{std::string("OPENAI_API_KEY=") + kTestApiKey},
-      TempPath(log_name));
+  extra_env.push_back(std::string("OPENAI_API_KEY=") + kTestApiKey);
+  return std::make_unique<Subprocess>(std::move(argv), std::move(extra_env), TempPath(log_name));
 }
 
 std::string FakeLlmBaseUrl(const Subprocess& fakellm) {

@@ -23,10 +23,12 @@ std::string TempPath(const std::string& name);
 
 std::unique_ptr<Subprocess> StartFakeLlm(const std::string& log_name = "fakellm.log");
 
-// The gateway with --openai_base_url=base_url plus `extra_args`.
+// The gateway with --openai_base_url=base_url plus `extra_args`, and
+// `extra_env` ("NAME=value") added to its environment.
 std::unique_ptr<Subprocess> StartGateway(const std::string& base_url,
                                          std::vector<std::string> extra_args,
-                                         const std::string& log_name);
+                                         const std::string& log_name,
+                                         std::vector<std::string> extra_env = {});
 
 std::string FakeLlmBaseUrl(const Subprocess& fakellm);
 

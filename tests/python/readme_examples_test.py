@@ -51,13 +51,15 @@ class ReadmeExamplesTest(unittest.TestCase):
     def test_config_examples_start_a_gateway_and_serve_every_alias(self):
         # Each textproto config in the README loads and validates as
         # written; then, with every base_url pointed at fakellm (which
-        # speaks both the OpenAI and the Anthropic wire formats), each alias
+        # speaks the OpenAI, Azure and Anthropic wire formats), each alias
         # it defines answers a call.
         with open(os.environ["README"]) as f:
             configs = re.findall(r"```textproto\n(.*?)```", f.read(), re.S)
-        self.assertEqual(len(configs), 4)
+        self.assertEqual(len(configs), 5)
         tmp = os.environ.get("TEST_TMPDIR", "/tmp")
-        fake_url = "http://127.0.0.1:%d/v1" % self.servers.fake_port
+        # Only the scheme and host are replaced: a provider's path (Azure's
+        # /openai/v1, OpenAI's /v1) is part of what is being shown.
+        fake_host = "http://127.0.0.1:%d" % self.servers.fake_port
         for i, config in enumerate(configs):
             with self.subTest(config=i):
                 path = os.path.join(tmp, "readme-config-%d.textproto" % i)
@@ -71,7 +73,7 @@ class ReadmeExamplesTest(unittest.TestCase):
                 self.assertEqual(proc.wait(timeout=10), 0)
                 self.assertGreater(port, 0)
 
-                served = re.sub(r'base_url: "[^"]*"', 'base_url: "%s"' % fake_url, config)
+                served = re.sub(r'base_url: "https?://[^/"]*', 'base_url: "%s' % fake_host, config)
                 path = os.path.join(tmp, "readme-config-%d-served.textproto" % i)
                 with open(path, "w") as f:
                     f.write(served)

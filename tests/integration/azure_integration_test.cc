@@ -1,0 +1,217 @@
+// Azure OpenAI through the real llm_gateway binary against fakellm's Azure
+// mode, configured both ways Azure is deployed: the deployments path with
+// api-version and an `api-key` header (the alias's upstream_model is the
+// deployment), and the v1 path. Checks what goes upstream (URL, key header,
+// extra headers, one of them a secret from the environment), Azure's stream
+// (its first chunk has no id and no choices), both content filter outcomes,
+// Azure's errors, and a fallback from a failing deployment.
+#include <fstream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "grpcpp/grpcpp.h"
+#include "gtest/gtest.h"
+#include "llmgateway/v1/generation.grpc.pb.h"
+#include "tests/integration/fakellm_client.h"
+#include "tests/integration/gateway_fixture.h"
+#include "tests/integration/subprocess.h"
+
+namespace llmgateway {
+namespace {
+
+using ::llmgateway::testing::CallError;
+using ::llmgateway::testing::Decode;
+using ::llmgateway::testing::FindRequest;
+using ::llmgateway::testing::RecordedRequest;
+using ::llmgateway::testing::Subprocess;
+using ::llmgateway::testing::TempPath;
+using ::llmgateway::v1::GenerateRequest;
+using ::llmgateway::v1::GenerateResponse;
+using ::llmgateway::v1::GenerateStreamResponse;
+
+constexpr const char* kApiKey = ::llmgateway::testing::kTestApiKey;
+constexpr char kTenantSecret[] = "tenant-SECRET-4242-do-not-log";
+
+class AzureServers : public ::testing::Environment {
+ public:
+  void SetUp() override {
+    fakellm = std::make_unique<Subprocess>(
+        std::vector<std::string>{testing::Python(),
+                                 testing::RunfilePath("tests/fakellm/fakellm.py"), "--listen",
+                                 "127.0.0.1:0", "--api_key", kApiKey},
+        std::vector<std::string>{}, TempPath("azure-fakellm.log"));
+    const std::string resource = absl::StrCat("http://127.0.0.1:", fakellm->port());
+    const std::string deployments_http = absl::StrCat(
+        "http { path: \"/openai/deployments/{model}/chat/completions\" ",
+        "query { key: \"api-version\" value: \"2024-10-21\" } auth_header: \"api-key\" ",
+        "headers { name: \"X-Tenant\" value_env: \"AZURE_TENANT_SECRET\" } ",
+        "headers { name: \"X-Team\" value: \"search\" } }");
+    const std::string config = absl::StrCat(
+        "default_provider: \"azure\"\n",
+        "retry { max_retries: 0 }\n",
+        "cooldown { failures: 1000000 }\n",
+        "providers { name: \"azure\" kind: \"openai\" base_url: \"", resource,
+        "\" api_key_env: \"OPENAI_API_KEY\" ", deployments_http, " }\n",
+        "providers { name: \"azure-v1\" kind: \"openai\" base_url: \"", resource,
+        "/openai/v1\" api_key_env: \"OPENAI_API_KEY\" http { auth_header: \"api-key\" } }\n",
+        // No api-version: Azure answers 404.
+        "providers { name: \"azure-noversion\" kind: \"openai\" base_url: \"", resource,
+        "\" api_key_env: \"OPENAI_API_KEY\" http { path: "
+        "\"/openai/deployments/{model}/chat/completions\" auth_header: \"api-key\" } }\n",
+        // The key in the wrong header: Azure answers 401.
+        "providers { name: \"azure-bearer\" kind: \"openai\" base_url: \"", resource,
+        "\" api_key_env: \"OTHER_KEY\" http { path: "
+        "\"/openai/deployments/{model}/chat/completions\" query { key: \"api-version\" "
+        "value: \"1\" } } }\n",
+        "providers { name: \"gpt\" kind: \"openai\" base_url: \"", resource,
+        "/v1\" api_key_env: \"OPENAI_API_KEY\" }\n",
+        "models { name: \"gpt-4o\" provider: \"azure\" upstream_model: \"fake-model\" }\n",
+        "models { name: \"gpt-4o-v1\" provider: \"azure-v1\" upstream_model: \"fake-model\" }\n",
+        "models { name: \"no-version\" provider: \"azure-noversion\" upstream_model: \"fake-model\" }\n",
+        "models { name: \"wrong-key\" provider: \"azure-bearer\" upstream_model: \"fake-model\" }\n",
+        "models { name: \"azure-down\" provider: \"azure\" upstream_model: "
+        "\"fake-model?status=503\" fallbacks: \"gpt-up\" }\n",
+        "models { name: \"gpt-up\" provider: \"gpt\" upstream_model: \"fake-model\" }\n");
+    const std::string path = TempPath("azure.textproto");
+    {
+      std::ofstream file(path);
+      file << config;
+    }
+    gateway = testing::StartGateway(
+        testing::FakeLlmBaseUrl(*fakellm), {"--config=" + path}, "azure-gateway.log",
+        {absl::StrCat("AZURE_TENANT_SECRET=", kTenantSecret), "OTHER_KEY=not-the-key-123456"});
+    stub = v1::Generation::NewStub(testing::ChannelTo(*gateway));
+  }
+
+  void TearDown() override {
+    const std::string log = gateway->ReadStderr();
+    EXPECT_FALSE(absl::StrContains(log, kApiKey));
+    EXPECT_FALSE(absl::StrContains(log, kTenantSecret));
+    stub.reset();
+    gateway.reset();
+    fakellm.reset();
+  }
+
+  std::unique_ptr<Subprocess> fakellm;
+  std::unique_ptr<Subprocess> gateway;
+  std::unique_ptr<v1::Generation::Stub> stub;
+};
+
+AzureServers* const servers =
+    static_cast<AzureServers*>(::testing::AddGlobalTestEnvironment(new AzureServers()));
+
+GenerateRequest Prompt(const std::string& model, const std::string& text) {
+  GenerateRequest request;
+  request.set_model(model);
+  request.set_prompt(text);
+  return request;
+}
+
+grpc::Status Generate(const GenerateRequest& request, GenerateResponse* response) {
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+  return servers->stub->Generate(&context, request, response);
+}
+
+grpc::Status Stream(const GenerateRequest& request, std::vector<GenerateStreamResponse>* chunks) {
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+  auto reader = servers->stub->GenerateStream(&context, request);
+  GenerateStreamResponse chunk;
+  while (reader->Read(&chunk)) chunks->push_back(chunk);
+  return reader->Finish();
+}
+
+RecordedRequest Sent(const std::string& marker) {
+  std::optional<RecordedRequest> sent = FindRequest(servers->fakellm->port(), marker);
+  EXPECT_TRUE(sent.has_value()) << marker;
+  return sent.value_or(RecordedRequest());
+}
+
+TEST(AzureIntegrationTest, DeploymentsPathWithApiVersionApiKeyAndHeaders) {
+  GenerateResponse response;
+  ASSERT_TRUE(Generate(Prompt("gpt-4o", "azure-deploy"), &response).ok());
+  EXPECT_EQ(response.text(), "Echo: azure-deploy lorem ipsum dolor sit amet consectetur");
+  EXPECT_EQ(response.provider(), "azure");
+  const RecordedRequest sent = Sent("azure-deploy");
+  EXPECT_EQ(sent.path, "/openai/deployments/fake-model/chat/completions?api-version=2024-10-21");
+  EXPECT_EQ(sent.headers.at("api-key"), kApiKey);
+  EXPECT_EQ(sent.headers.count("authorization"), 0u);
+  EXPECT_EQ(sent.headers.at("x-tenant"), kTenantSecret);
+  EXPECT_EQ(sent.headers.at("x-team"), "search");
+}
+
+TEST(AzureIntegrationTest, V1Path) {
+  GenerateResponse response;
+  ASSERT_TRUE(Generate(Prompt("gpt-4o-v1", "azure-v1-path"), &response).ok());
+  EXPECT_EQ(response.provider(), "azure-v1");
+  const RecordedRequest sent = Sent("azure-v1-path");
+  EXPECT_EQ(sent.path, "/openai/v1/chat/completions");
+  EXPECT_EQ(testing::JsonAt(sent.body, "/model"), "\"fake-model\"");
+  EXPECT_EQ(sent.headers.at("api-key"), kApiKey);
+}
+
+TEST(AzureIntegrationTest, StreamSkipsAzuresPromptFilterChunk) {
+  std::vector<GenerateStreamResponse> chunks;
+  ASSERT_TRUE(Stream(Prompt("gpt-4o", "azure-stream"), &chunks).ok());
+  ASSERT_FALSE(chunks.empty());
+  // The first message names the answer: Azure's id-less first chunk must
+  // not be taken for it.
+  EXPECT_FALSE(chunks.front().id().empty());
+  EXPECT_EQ(chunks.front().model(), "fake-model");
+  std::string text;
+  for (const GenerateStreamResponse& chunk : chunks) text += chunk.text();
+  EXPECT_EQ(text, "Echo: azure-stream lorem ipsum dolor sit amet consectetur");
+  EXPECT_EQ(chunks.back().finish_reason(), v1::FINISH_REASON_STOP);
+}
+
+TEST(AzureIntegrationTest, PromptFilteredIsInvalidArgumentContentFiltered) {
+  GenerateResponse response;
+  CallError error = Decode(Generate(Prompt("fake-model?content_filter=prompt", "x"), &response));
+  EXPECT_EQ(error.code, grpc::StatusCode::INVALID_ARGUMENT) << error.message;
+  EXPECT_EQ(error.info.reason(), "CONTENT_FILTERED");
+  EXPECT_TRUE(absl::StrContains(error.message, "content management policy")) << error.message;
+
+  std::vector<GenerateStreamResponse> chunks;
+  error = Decode(Stream(Prompt("fake-model?content_filter=prompt", "x"), &chunks));
+  EXPECT_EQ(error.code, grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(error.info.reason(), "CONTENT_FILTERED");
+}
+
+TEST(AzureIntegrationTest, FilteredCompletionEndsWithContentFilter) {
+  GenerateResponse response;
+  ASSERT_TRUE(Generate(Prompt("fake-model?content_filter=completion", "x"), &response).ok());
+  EXPECT_EQ(response.finish_reason(), v1::FINISH_REASON_CONTENT_FILTER);
+  std::vector<GenerateStreamResponse> chunks;
+  ASSERT_TRUE(Stream(Prompt("fake-model?content_filter=completion", "x"), &chunks).ok());
+  ASSERT_FALSE(chunks.empty());
+  EXPECT_EQ(chunks.back().finish_reason(), v1::FINISH_REASON_CONTENT_FILTER);
+}
+
+TEST(AzureIntegrationTest, AzuresErrorsMapOntoTheContract) {
+  GenerateResponse response;
+  CallError missing_version = Decode(Generate(Prompt("no-version", "x"), &response));
+  EXPECT_EQ(missing_version.code, grpc::StatusCode::NOT_FOUND) << missing_version.message;
+  EXPECT_EQ(missing_version.info.reason(), "MODEL_NOT_FOUND");
+
+  CallError wrong_key = Decode(Generate(Prompt("wrong-key", "x"), &response));
+  EXPECT_EQ(wrong_key.code, grpc::StatusCode::INTERNAL) << wrong_key.message;
+  EXPECT_EQ(wrong_key.info.reason(), "UPSTREAM_AUTH_FAILED");
+
+  CallError throttled = Decode(Generate(Prompt("fake-model?status=429&retry_after=3", "x"), &response));
+  EXPECT_EQ(throttled.code, grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_TRUE(throttled.has_retry_info);
+}
+
+TEST(AzureIntegrationTest, AFailingDeploymentFallsBack) {
+  GenerateResponse response;
+  ASSERT_TRUE(Generate(Prompt("azure-down", "azure-fallback"), &response).ok());
+  EXPECT_EQ(response.provider(), "gpt");
+  EXPECT_EQ(response.text(), "Echo: azure-fallback lorem ipsum dolor sit amet consectetur");
+}
+
+}  // namespace
+}  // namespace llmgateway
