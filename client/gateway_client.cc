@@ -108,6 +108,18 @@ GatewayClient::~GatewayClient() {
       +[](int* in_flight) { return *in_flight == 0; }, &async_calls_->in_flight));
 }
 
+template <typename Stub, typename Request, typename Response>
+absl::StatusOr<Response> GatewayClient::Unary(
+    Stub& stub, grpc::Status (Stub::*method)(grpc::ClientContext*, const Request&, Response*),
+    const Request& request) const {
+  grpc::ClientContext context;
+  SetDeadline(context);
+  Response response;
+  grpc::Status status = (stub.*method)(&context, request, &response);
+  if (!status.ok()) return FromGrpcStatus(status);
+  return response;
+}
+
 void GatewayClient::SetDeadline(grpc::ClientContext& context) const {
   if (options_.timeout != absl::InfiniteDuration()) {
     context.set_deadline(absl::ToChronoTime(absl::Now() + options_.timeout));
@@ -115,12 +127,7 @@ void GatewayClient::SetDeadline(grpc::ClientContext& context) const {
 }
 
 absl::StatusOr<v1::GenerateResponse> GatewayClient::Generate(const v1::GenerateRequest& request) {
-  grpc::ClientContext context;
-  SetDeadline(context);
-  v1::GenerateResponse response;
-  grpc::Status status = generation_->Generate(&context, request, &response);
-  if (!status.ok()) return FromGrpcStatus(status);
-  return response;
+  return Unary(*generation_, &v1::Generation::Stub::Generate, request);
 }
 
 std::shared_ptr<PendingCall> GatewayClient::GenerateAsync(v1::GenerateRequest request,
@@ -164,47 +171,27 @@ absl::Status GatewayClient::BatchGenerate(const v1::BatchGenerateRequest& reques
 
 absl::StatusOr<v1::BatchJob> GatewayClient::CreateBatchJob(v1::CreateBatchJobRequest request) {
   if (request.request_id().empty()) request.set_request_id(RandomRequestId());
-  grpc::ClientContext context;
-  SetDeadline(context);
-  v1::BatchJob job;
-  grpc::Status status = batch_jobs_->CreateBatchJob(&context, request, &job);
-  if (!status.ok()) return FromGrpcStatus(status);
-  return job;
+  return Unary(*batch_jobs_, &v1::BatchJobs::Stub::CreateBatchJob, request);
 }
 
 absl::StatusOr<v1::BatchJob> GatewayClient::GetBatchJob(const std::string& id) {
-  grpc::ClientContext context;
-  SetDeadline(context);
   v1::GetBatchJobRequest request;
   request.set_id(id);
-  v1::BatchJob job;
-  grpc::Status status = batch_jobs_->GetBatchJob(&context, request, &job);
-  if (!status.ok()) return FromGrpcStatus(status);
-  return job;
+  return Unary(*batch_jobs_, &v1::BatchJobs::Stub::GetBatchJob, request);
 }
 
 absl::StatusOr<v1::BatchJob> GatewayClient::CancelBatchJob(const std::string& id) {
-  grpc::ClientContext context;
-  SetDeadline(context);
   v1::CancelBatchJobRequest request;
   request.set_id(id);
-  v1::BatchJob job;
-  grpc::Status status = batch_jobs_->CancelBatchJob(&context, request, &job);
-  if (!status.ok()) return FromGrpcStatus(status);
-  return job;
+  return Unary(*batch_jobs_, &v1::BatchJobs::Stub::CancelBatchJob, request);
 }
 
 absl::StatusOr<v1::ListBatchJobsResponse> GatewayClient::ListBatchJobs(
     int page_size, const std::string& page_token) {
-  grpc::ClientContext context;
-  SetDeadline(context);
   v1::ListBatchJobsRequest request;
   request.set_page_size(page_size);
   request.set_page_token(page_token);
-  v1::ListBatchJobsResponse response;
-  grpc::Status status = batch_jobs_->ListBatchJobs(&context, request, &response);
-  if (!status.ok()) return FromGrpcStatus(status);
-  return response;
+  return Unary(*batch_jobs_, &v1::BatchJobs::Stub::ListBatchJobs, request);
 }
 
 absl::StatusOr<v1::BatchJob> GatewayClient::WaitForBatchJob(const std::string& id,
@@ -267,18 +254,14 @@ absl::StatusOr<int> GatewayClient::ReadBatchJobResults(const std::string& id, in
 
 absl::StatusOr<std::vector<v1::Model>> GatewayClient::ListModels() {
   std::vector<v1::Model> models;
-  std::string page_token;
+  v1::ListModelsRequest request;
   do {
-    grpc::ClientContext context;
-    SetDeadline(context);
-    v1::ListModelsRequest request;
-    request.set_page_token(page_token);
-    v1::ListModelsResponse response;
-    grpc::Status status = models_->ListModels(&context, request, &response);
-    if (!status.ok()) return FromGrpcStatus(status);
-    for (v1::Model& model : *response.mutable_models()) models.push_back(std::move(model));
-    page_token = response.next_page_token();
-  } while (!page_token.empty());
+    absl::StatusOr<v1::ListModelsResponse> page =
+        Unary(*models_, &v1::Models::Stub::ListModels, request);
+    if (!page.ok()) return page.status();
+    for (v1::Model& model : *page->mutable_models()) models.push_back(std::move(model));
+    request.set_page_token(page->next_page_token());
+  } while (!request.page_token().empty());
   return models;
 }
 

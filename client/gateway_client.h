@@ -101,6 +101,11 @@ class GatewayClient {
 
  private:
   void SetDeadline(grpc::ClientContext& context) const;
+  // One unary call with the client's deadline.
+  template <typename Stub, typename Request, typename Response>
+  absl::StatusOr<Response> Unary(
+      Stub& stub, grpc::Status (Stub::*method)(grpc::ClientContext*, const Request&, Response*),
+      const Request& request) const;
 
   ClientOptions options_;
   std::shared_ptr<grpc::Channel> channel_;

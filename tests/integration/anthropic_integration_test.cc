@@ -56,11 +56,7 @@ constexpr int kDefaultMaxTokens = 321;
 class AnthropicServers : public ::testing::Environment {
  public:
   void SetUp() override {
-    fakellm = std::make_unique<Subprocess>(
-        std::vector<std::string>{testing::Python(),
-                                 testing::RunfilePath("tests/fakellm/fakellm.py"), "--listen",
-                                 "127.0.0.1:0", "--api_key", kApiKey},
-        std::vector<std::string>{}, TempPath("anthropic-fakellm.log"));
+    fakellm = testing::StartFakeLlm("anthropic-fakellm.log", {"--api_key", kApiKey});
     const std::string base_url = testing::FakeLlmBaseUrl(*fakellm);
     const std::string config = absl::StrCat(
         "default_provider: \"claude\"\n",

@@ -38,11 +38,7 @@ constexpr char kTenantSecret[] = "tenant-SECRET-4242-do-not-log";
 class AzureServers : public ::testing::Environment {
  public:
   void SetUp() override {
-    fakellm = std::make_unique<Subprocess>(
-        std::vector<std::string>{testing::Python(),
-                                 testing::RunfilePath("tests/fakellm/fakellm.py"), "--listen",
-                                 "127.0.0.1:0", "--api_key", kApiKey},
-        std::vector<std::string>{}, TempPath("azure-fakellm.log"));
+    fakellm = testing::StartFakeLlm("azure-fakellm.log", {"--api_key", kApiKey});
     const std::string resource = absl::StrCat("http://127.0.0.1:", fakellm->port());
     const std::string deployments_http = absl::StrCat(
         "http { path: \"/openai/deployments/{model}/chat/completions\" ",

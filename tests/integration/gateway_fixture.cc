@@ -13,11 +13,13 @@ std::string TempPath(const std::string& name) {
   return std::string(dir ? dir : "/tmp") + "/" + name;
 }
 
-std::unique_ptr<Subprocess> StartFakeLlm(const std::string& log_name) {
-  return std::make_unique<Subprocess>(
-      std::vector<std::string>{Python(), RunfilePath("tests/fakellm/fakellm.py"), "--listen",
-                               "127.0.0.1:0"},
-      std::vector<std::string>{}, TempPath(log_name));
+std::unique_ptr<Subprocess> StartFakeLlm(const std::string& log_name,
+                                         std::vector<std::string> extra_args) {
+  std::vector<std::string> argv = {Python(), RunfilePath("tests/fakellm/fakellm.py"), "--listen",
+                                   "127.0.0.1:0"};
+  for (std::string& arg : extra_args) argv.push_back(std::move(arg));
+  return std::make_unique<Subprocess>(std::move(argv), std::vector<std::string>{},
+                                      TempPath(log_name));
 }
 
 std::unique_ptr<Subprocess> StartGateway(const std::string& base_url,

@@ -21,7 +21,9 @@ inline constexpr char kTestApiKey[] = "sk-test-SECRET-do-not-log-0123456789";
 // $TEST_TMPDIR/name.
 std::string TempPath(const std::string& name);
 
-std::unique_ptr<Subprocess> StartFakeLlm(const std::string& log_name = "fakellm.log");
+// fakellm with `extra_args` (e.g. {"--api_key", kTestApiKey}).
+std::unique_ptr<Subprocess> StartFakeLlm(const std::string& log_name = "fakellm.log",
+                                         std::vector<std::string> extra_args = {});
 
 // The gateway with --openai_base_url=base_url plus `extra_args`, and
 // `extra_env` ("NAME=value") added to its environment.
