@@ -41,6 +41,7 @@ run_bazel default //...
 # One build under both sanitizers: two separate builds cost CI 15 minutes.
 run_bazel asan+ubsan --config=asan_ubsan //...
 run_bazel tsan --config=tsan //server/http/... //server/routing/... //server/batch/... //server/metrics/... \
+  //server/common/... \
   //server/providers/openai:chat_stream_test //server/providers/openai:chat_response_test \
   //server/providers/anthropic:messages_stream_test //server/providers/anthropic:messages_response_test
 

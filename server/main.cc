@@ -18,6 +18,7 @@
 #include "server/common/log.h"
 #include "server/config/config_loader.h"
 #include "server/gateway_server.h"
+#include "server/metrics/gateway_metrics.h"
 
 ABSL_FLAG(std::string, config, "", "Path of a textproto config (server/config/config.proto).");
 ABSL_FLAG(std::string, listen, "", "gRPC listen address HOST:PORT (default 0.0.0.0:50051).");
@@ -32,6 +33,9 @@ ABSL_FLAG(std::string, metrics_listen, "",
 ABSL_FLAG(std::string, batch_store, "",
           "Path of the batch job store, an SQLite file (default: the config's "
           "batch.store_path, else llm_gateway.db in the working directory).");
+ABSL_FLAG(std::string, log_format, "",
+          "Log lines on stderr as \"text\" or \"json\" (one JSON object per line; "
+          "default: the config's log_format, else text).");
 ABSL_FLAG(std::string, drain_timeout, "",
           "How long SIGTERM lets calls in flight finish before cancelling them, "
           "e.g. 30s (default: the config's drain_timeout, else 30s).");
@@ -55,6 +59,22 @@ std::optional<std::string> IfSet(const absl::Flag<std::string>& flag) {
   return value;
 }
 
+// The log writer thread runs from start-up (config read) to exit: lines
+// are written off the gRPC and HTTP-loop threads. At exit what is queued is
+// written, unless stderr stays blocked for `kLogFlushTimeout`: then the
+// process exits without those lines rather than hang.
+constexpr absl::Duration kLogFlushTimeout = absl::Seconds(5);
+
+class LogWriterScope {
+ public:
+  LogWriterScope() {
+    llmgateway::StartLogWriter([] { llmgateway::metrics::RecordLogLineDropped(); });
+  }
+  ~LogWriterScope() {
+    if (llmgateway::FlushLogs(kLogFlushTimeout)) llmgateway::StopLogWriter();
+  }
+};
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -71,6 +91,15 @@ int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
   using namespace llmgateway;
   RaiseFileLimit();
+  // The flag's format from the first line on (config errors included).
+  std::optional<std::string> log_format = IfSet(FLAGS_log_format);
+  if (LogFormat format; log_format.has_value()) {
+    if (!ParseLogFormat(*log_format, &format)) {
+      LogError("--log_format: \"", *log_format, "\" is neither text nor json");
+      return 2;
+    }
+    SetLogFormat(format);
+  }
 
   config::GatewayConfig gateway_config;
   if (const std::string path = absl::GetFlag(FLAGS_config); !path.empty()) {
@@ -85,6 +114,7 @@ int main(int argc, char** argv) {
   overrides.listen = IfSet(FLAGS_listen);
   overrides.batch_store = IfSet(FLAGS_batch_store);
   overrides.metrics_listen = IfSet(FLAGS_metrics_listen);
+  overrides.log_format = log_format;
   overrides.openai_base_url = IfSet(FLAGS_openai_base_url);
   // The key variable's name matters only with a base URL (or a config entry
   // named "openai"); its default must not invent a provider.
@@ -108,6 +138,9 @@ int main(int argc, char** argv) {
     LogError(valid.message());
     return 2;
   }
+  if (LogFormat format; ParseLogFormat(gateway_config.log_format(), &format)) {
+    SetLogFormat(format);
+  }
 
   // Block SIGINT/SIGTERM in every thread (threads inherit the mask) and take
   // them with sigwait below: shutting gRPC down from a signal handler would
@@ -118,6 +151,8 @@ int main(int argc, char** argv) {
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
+  // After the mask: the writer thread must not take the stop signals.
+  LogWriterScope log_writer;
   absl::StatusOr<std::unique_ptr<GatewayServer>> server = GatewayServer::Start(gateway_config);
   if (!server.ok()) {
     LogError(server.status().message());
@@ -150,6 +185,8 @@ int main(int argc, char** argv) {
     int second = 0;
     sigwait(&stop_signals, &second);
     LogWarning("signal ", second, " during drain: exiting now");
+    // Briefly: "at once" wins over the last lines if stderr is stuck.
+    FlushLogs(absl::Seconds(1));
     std::_Exit(1);
   }).detach();
   const int cancelled = (*server)->Drain(drain_timeout);

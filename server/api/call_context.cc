@@ -4,15 +4,11 @@
 
 #include <algorithm>
 #include <chrono>
-#include <utility>
-#include <vector>
 
-#include "absl/strings/escaping.h"
-#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "server/api/request_id.h"
 #include "server/api/request_validation.h"
-#include "server/common/log.h"
+#include "server/common/call_log.h"
 #include "server/metrics/gateway_metrics.h"
 
 namespace llmgateway {
@@ -49,45 +45,37 @@ CallContext::CallContext(grpc::CallbackServerContext* context,
 void CallContext::Report(absl::string_view rpc, const absl::Status& status,
                       const llmgateway::v1::Usage* usage, int messages,
                       const routing::CallSummary& summary) const {
-  // Escaped: the model name is the caller's text and must not be able to
-  // forge log lines. Never a prompt, never a key.
-  std::string line = absl::StrCat(
-      "rpc=", rpc, " request_id=", options_.request_id, " model=", absl::CHexEscape(model_),
-      " provider=", summary.provider.empty() ? "-" : summary.provider,
-      " code=", absl::StatusCodeToString(status.code()),
-      " ms=", absl::ToInt64Milliseconds(scope_.elapsed()));
+  // The model name and the error message are the caller's or the
+  // upstream's text: the line's format escapes them. Never a prompt, never
+  // a key (the engine has already scrubbed the provider key from messages).
+  const absl::Duration elapsed = scope_.elapsed();
+  CallLogRecord record;
+  record.method = rpc;
+  record.request_id = options_.request_id;
+  record.model = model_;
+  record.provider = summary.provider;
+  record.code = status.code();
+  record.error = status.message();
+  record.latency_ms = absl::ToInt64Milliseconds(elapsed);
   if (usage != nullptr) {
-    absl::StrAppend(&line, " prompt_tokens=", usage->prompt_tokens(),
-                    " completion_tokens=", usage->completion_tokens());
+    record.has_usage = true;
+    record.input_tokens = usage->prompt_tokens();
+    record.output_tokens = usage->completion_tokens();
   }
-  if (messages >= 0) absl::StrAppend(&line, " messages=", messages);
+  record.messages = messages;
   if (labels_ != nullptr) {
-    // Sorted: the same labels make the same text, whatever the map's order.
-    std::vector<std::pair<absl::string_view, absl::string_view>> sorted(labels_->begin(),
-                                                                        labels_->end());
-    std::sort(sorted.begin(), sorted.end());
-    absl::StrAppend(&line, " labels=");
-    for (size_t i = 0; i < sorted.size(); ++i) {
-      absl::StrAppend(&line, i == 0 ? "" : ",", sorted[i].first, ":", sorted[i].second);
-    }
+    // Sorted: the same labels make the same line, whatever the map's order.
+    record.labels.assign(labels_->begin(), labels_->end());
+    std::sort(record.labels.begin(), record.labels.end());
   }
-  // Every upstream request the call made: provider/model:outcome/http:ms.
-  absl::StrAppend(&line, " attempts=", summary.attempts.size());
-  for (size_t i = 0; i < summary.attempts.size(); ++i) {
-    const routing::AttemptRecord& a = summary.attempts[i];
-    absl::StrAppend(&line, i == 0 ? " [" : ",", a.provider, "/",
-                    absl::CHexEscape(a.upstream_model), ":",
-                    absl::StatusCodeToString(a.code), "/", a.http_status, ":",
-                    absl::ToInt64Milliseconds(a.elapsed), "ms");
+  record.attempts.reserve(summary.attempts.size());
+  for (const routing::AttemptRecord& a : summary.attempts) {
+    record.attempts.push_back(CallLogAttempt{a.provider, a.upstream_model, a.code,
+                                             static_cast<int>(a.http_status),
+                                             absl::ToInt64Milliseconds(a.elapsed)});
   }
-  if (!summary.attempts.empty()) line += "]";
-  if (status.ok()) {
-    LogInfo(line);
-  } else {
-    // The engine has already scrubbed the provider key from messages.
-    LogWarning(line, " error=\"", absl::CHexEscape(status.message()), "\"");
-  }
-  metrics::RecordRpc(rpc, model_, summary.provider, status.code(), scope_.elapsed());
+  LogCall(record);
+  metrics::RecordRpc(rpc, model_, summary.provider, status.code(), elapsed);
   if (usage != nullptr) {
     metrics::RecordTokens(model_, summary.provider, usage->prompt_tokens(),
                           usage->completion_tokens());

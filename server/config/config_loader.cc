@@ -238,6 +238,7 @@ absl::StatusOr<GatewayConfig> LoadConfigFile(const std::string& path) {
 void ApplyOverrides(const Overrides& overrides, GatewayConfig* config) {
   if (overrides.listen.has_value()) config->set_listen(*overrides.listen);
   if (overrides.metrics_listen.has_value()) config->set_metrics_listen(*overrides.metrics_listen);
+  if (overrides.log_format.has_value()) config->set_log_format(*overrides.log_format);
   if (overrides.batch_store.has_value()) {
     config->mutable_batch()->set_store_path(*overrides.batch_store);
   }
@@ -265,6 +266,7 @@ void ApplyOverrides(const Overrides& overrides, GatewayConfig* config) {
 
 void ApplyDefaults(GatewayConfig* config) {
   if (config->listen().empty()) config->set_listen(std::string(kDefaultListen));
+  if (config->log_format().empty()) config->set_log_format("text");
   SetDefaultDuration(config->mutable_drain_timeout(), kDefaultDrainTimeoutSeconds);
   ApplyBatchDefaults(config->mutable_batch());
   SetDefaultDuration(config->mutable_batch()->mutable_retention(), kDefaultRetentionSeconds);
@@ -393,6 +395,10 @@ absl::Status ValidateConfig(const GatewayConfig& config) {
   if (absl::Status s = ValidateBatch(config.batch()); !s.ok()) return s;
   if (!config.metrics_listen().empty() && !IsHostPort(config.metrics_listen())) {
     return FieldError("metrics_listen", "must be HOST:PORT");
+  }
+  if (!config.log_format().empty() && config.log_format() != "text" &&
+      config.log_format() != "json") {
+    return FieldError("log_format", "must be \"text\" or \"json\"");
   }
   for (int i = 0; i < config.models_size(); ++i) {
     for (int j = 0; j < config.models(i).fallbacks_size(); ++j) {

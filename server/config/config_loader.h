@@ -25,6 +25,8 @@ struct Overrides {
   std::optional<std::string> batch_store;
   // --metrics_listen: where /metrics is served.
   std::optional<std::string> metrics_listen;
+  // --log_format: "text" or "json".
+  std::optional<std::string> log_format;
   // Adds (or re-points) the provider named "openai" and makes it the
   // default provider, so any model name passes through to it.
   std::optional<std::string> openai_base_url;
@@ -32,7 +34,7 @@ struct Overrides {
 };
 void ApplyOverrides(const Overrides& overrides, GatewayConfig* config);
 
-// Fills unset values (listen address, timeouts, upstream_model) in place.
+// Fills unset values (listen address, log format, timeouts, upstream_model) in place.
 void ApplyDefaults(GatewayConfig* config);
 
 // INVALID_ARGUMENT naming the field, e.g. `providers[1].base_url: ...`.

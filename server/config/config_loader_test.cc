@@ -152,6 +152,9 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"providers { name: \"p\" kind: \"openai\" base_url: \"http://x\" "
                 "http { headers { name: \"X-A\" value_env: \"secret-value\" } } }",
                 "providers[0].http.headers[0].value_env"},
+        BadCase{"providers { name: \"p\" kind: \"openai\" base_url: \"http://x\" }"
+                "log_format: \"JSON\"",
+                "log_format"},
         BadCase{"listen: \"127.0.0.1:1\"", "providers"}));
 
 TEST(ConfigLoaderTest, BatchDefaults) {
@@ -177,6 +180,22 @@ TEST(ConfigLoaderTest, BatchStoreFlagOverridesTheFile) {
   ApplyOverrides(overrides, &*config);
   ApplyDefaults(&*config);
   EXPECT_EQ(config->batch().store_path(), "/var/lib/gw/jobs.db");
+}
+
+TEST(ConfigLoaderTest, LogFormatDefaultsToTextAndTheFlagWins) {
+  absl::StatusOr<GatewayConfig> config = Load(kGood);
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->log_format(), "text");
+
+  config = ParseConfigText(std::string(kGood) + "log_format: \"json\"", "t");
+  ASSERT_TRUE(config.ok()) << config.status();
+  ApplyDefaults(&*config);
+  EXPECT_EQ(config->log_format(), "json");
+  Overrides overrides;
+  overrides.log_format = "text";
+  ApplyOverrides(overrides, &*config);
+  EXPECT_EQ(config->log_format(), "text");
+  EXPECT_TRUE(ValidateConfig(*config).ok());
 }
 
 TEST(ConfigLoaderTest, FlagsAloneMakeAPassThroughProvider) {

@@ -25,11 +25,16 @@ GatewayMetrics::GatewayMetrics()
                                      {})),
       batch_items(registry.AddCounter("llmgateway_batch_items_total",
                                       "Batch items (BatchGenerate and jobs) by outcome.",
-                                      {"state"})) {
+                                      {"state"})),
+      log_lines_dropped(registry.AddCounter(
+          "llmgateway_log_lines_dropped_total",
+          "Log lines dropped because stderr could not keep up (the log queue was full).",
+          {})) {
   // Present from the first scrape, at 0.
   open_streams->Add({}, 0);
   batch_items->Add({"succeeded"}, 0);
   batch_items->Add({"failed"}, 0);
+  log_lines_dropped->Add({}, 0);
 }
 
 GatewayMetrics& Metrics() {
@@ -61,5 +66,7 @@ void RecordAttempt(absl::string_view provider, absl::StatusCode outcome) {
 void RecordBatchItem(bool succeeded) {
   Metrics().batch_items->Add({succeeded ? "succeeded" : "failed"});
 }
+
+void RecordLogLineDropped() { Metrics().log_lines_dropped->Add({}); }
 
 }  // namespace llmgateway::metrics

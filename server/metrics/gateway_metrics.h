@@ -34,6 +34,9 @@ struct GatewayMetrics {
   // {state}: batch items (BatchGenerate and jobs) as they finish:
   // "succeeded" or "failed".
   Counter* batch_items;
+  // Log lines dropped because the log writer's queue was full (stderr
+  // slower than the gateway logs).
+  Counter* log_lines_dropped;
 };
 
 // The process's metrics (created on first use, never destroyed).
@@ -50,6 +53,8 @@ void RecordTokens(absl::string_view model, absl::string_view provider, int64_t p
 void RecordAttempt(absl::string_view provider, absl::StatusCode outcome);
 // One batch item (BatchGenerate or a job's) with its final outcome.
 void RecordBatchItem(bool succeeded);
+// One log line dropped (the log writer's on_drop hook).
+void RecordLogLineDropped();
 
 }  // namespace llmgateway::metrics
 

@@ -118,7 +118,7 @@ TEST_F(GenerateIntegrationTest, RoundTripMapsRequestAndResponse) {
             response.usage().prompt_tokens() + response.usage().completion_tokens());
   EXPECT_EQ(request_id, "req-abc-123");
   // Labels are for logs: the call's line carries them.
-  const std::string log = gateway_->ReadStderr();
+  const std::string log = gateway_->WaitForStderr("request_id=req-abc-123");
   const size_t line = log.find("request_id=req-abc-123");
   ASSERT_NE(line, std::string::npos) << log;
   EXPECT_NE(log.substr(line, log.find('\n', line) - line)
@@ -343,7 +343,7 @@ TEST_F(GenerateIntegrationTest, ConcurrentSlowCallsShareFewThreads) {
 TEST_F(GenerateIntegrationTest, TheApiKeyNeverReachesTheLog) {
   GenerateError("fake-model?status=401");
   GenerateError("fake-model?status=400");
-  const std::string log = gateway_->ReadStderr();
+  const std::string log = gateway_->WaitForStderr("model=fake-model?status=400 ");
   EXPECT_NE(log.find("rpc=Generate"), std::string::npos) << log;
   EXPECT_EQ(log.find(kApiKey), std::string::npos);
   EXPECT_EQ(log.find("SECRET"), std::string::npos);

@@ -133,6 +133,8 @@ TEST(MetricsIntegrationTest, CallsOfEveryKindAreCounted) {
             0);
   EXPECT_EQ(Sample(text, "llmgateway_batch_items_total{state=\"succeeded\"}"), 4);
   EXPECT_EQ(Sample(text, "llmgateway_batch_items_total{state=\"failed\"}"), 1);
+  // Present from the start; stderr (a file here) keeps up.
+  EXPECT_EQ(Sample(text, "llmgateway_log_lines_dropped_total"), 0);
   // Prompts and keys never appear.
   EXPECT_EQ(text.find("count me"), std::string::npos);
   EXPECT_EQ(text.find(testing::kTestApiKey), std::string::npos);

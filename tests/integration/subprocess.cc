@@ -108,6 +108,15 @@ std::string Subprocess::ReadStderr() const {
   return text.str();
 }
 
+std::string Subprocess::WaitForStderr(const std::string& needle, int timeout_ms) const {
+  const absl::Time give_up = absl::Now() + absl::Milliseconds(timeout_ms);
+  while (true) {
+    std::string text = ReadStderr();
+    if (absl::StrContains(text, needle) || absl::Now() > give_up) return text;
+    usleep(10000);
+  }
+}
+
 std::string RunfilePath(const std::string& path) {
   const char* root = std::getenv("TEST_SRCDIR");
   const char* workspace = std::getenv("TEST_WORKSPACE");

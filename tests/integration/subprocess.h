@@ -34,6 +34,10 @@ class Subprocess {
   int WaitExit(int timeout_ms);
   // The whole stderr written so far.
   std::string ReadStderr() const;
+  // The whole stderr once it contains `needle`, or as it is after
+  // `timeout_ms`: the gateway's log writer writes a line a little after
+  // the call that logged it returned.
+  std::string WaitForStderr(const std::string& needle, int timeout_ms = 10000) const;
 
  private:
   pid_t pid_ = -1;

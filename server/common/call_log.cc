@@ -1,0 +1,143 @@
+// The per-call line in both formats, built in one string.
+#include "server/common/call_log.h"
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+
+namespace llmgateway {
+namespace {
+
+// Today's text line, unchanged: tests and operators' greps read it. Caller
+// text (model names, error messages) is C-escaped so it cannot forge lines;
+// request ids and labels are validated before they get here.
+void AppendText(const CallLogRecord& r, std::string* line) {
+  absl::StrAppend(line, "rpc=", r.method, " request_id=", r.request_id,
+                  " model=", absl::CHexEscape(r.model),
+                  " provider=", r.provider.empty() ? "-" : r.provider,
+                  " code=", StatusCodeName(r.code), " ms=", r.latency_ms);
+  if (r.has_usage) {
+    absl::StrAppend(line, " prompt_tokens=", r.input_tokens,
+                    " completion_tokens=", r.output_tokens);
+  }
+  if (r.messages >= 0) absl::StrAppend(line, " messages=", r.messages);
+  if (!r.labels.empty()) {
+    absl::StrAppend(line, " labels=");
+    for (size_t i = 0; i < r.labels.size(); ++i) {
+      absl::StrAppend(line, i == 0 ? "" : ",", r.labels[i].first, ":", r.labels[i].second);
+    }
+  }
+  // Every upstream request: provider/model:outcome/http:ms.
+  absl::StrAppend(line, " attempts=", r.attempts.size());
+  for (size_t i = 0; i < r.attempts.size(); ++i) {
+    const CallLogAttempt& a = r.attempts[i];
+    absl::StrAppend(line, i == 0 ? " [" : ",", a.provider, "/", absl::CHexEscape(a.model), ":",
+                    StatusCodeName(a.code), "/", a.http_status, ":", a.latency_ms, "ms");
+  }
+  if (!r.attempts.empty()) *line += ']';
+  if (r.code != absl::StatusCode::kOk) {
+    absl::StrAppend(line, " error=\"", absl::CHexEscape(r.error), "\"");
+  }
+  *line += '\n';
+}
+
+// `,"key":"value"` (key is ours: plain text).
+void AppendString(absl::string_view key, absl::string_view value, std::string* line) {
+  absl::StrAppend(line, ",\"", key, "\":");
+  AppendJsonString(value, line);
+}
+
+void AppendJson(const CallLogRecord& r, std::string* line) {
+  AppendString("request_id", r.request_id, line);
+  AppendString("method", r.method, line);
+  AppendString("model", r.model, line);
+  AppendString("provider", r.provider, line);
+  AppendString("code", StatusCodeName(r.code), line);
+  absl::StrAppend(line, ",\"latency_ms\":", r.latency_ms, ",\"attempts\":", r.attempts.size(),
+                  ",\"input_tokens\":", r.input_tokens, ",\"output_tokens\":", r.output_tokens);
+  if (r.messages >= 0) absl::StrAppend(line, ",\"messages\":", r.messages);
+  *line += ",\"labels\":{";
+  for (size_t i = 0; i < r.labels.size(); ++i) {
+    if (i > 0) *line += ',';
+    AppendJsonString(r.labels[i].first, line);
+    *line += ':';
+    AppendJsonString(r.labels[i].second, line);
+  }
+  *line += "},\"upstream_attempts\":[";
+  for (size_t i = 0; i < r.attempts.size(); ++i) {
+    const CallLogAttempt& a = r.attempts[i];
+    *line += i == 0 ? "{\"provider\":" : ",{\"provider\":";
+    AppendJsonString(a.provider, line);
+    *line += ",\"model\":";
+    AppendJsonString(a.model, line);
+    absl::StrAppend(line, ",\"code\":\"", StatusCodeName(a.code), "\",\"http_status\":",
+                    a.http_status, ",\"latency_ms\":", a.latency_ms, "}");
+  }
+  *line += ']';
+  if (r.code != absl::StatusCode::kOk) AppendString("error", r.error, line);
+  *line += "}\n";
+}
+
+}  // namespace
+
+absl::string_view StatusCodeName(absl::StatusCode code) {
+  switch (code) {
+    case absl::StatusCode::kOk:
+      return "OK";
+    case absl::StatusCode::kCancelled:
+      return "CANCELLED";
+    case absl::StatusCode::kUnknown:
+      return "UNKNOWN";
+    case absl::StatusCode::kInvalidArgument:
+      return "INVALID_ARGUMENT";
+    case absl::StatusCode::kDeadlineExceeded:
+      return "DEADLINE_EXCEEDED";
+    case absl::StatusCode::kNotFound:
+      return "NOT_FOUND";
+    case absl::StatusCode::kAlreadyExists:
+      return "ALREADY_EXISTS";
+    case absl::StatusCode::kPermissionDenied:
+      return "PERMISSION_DENIED";
+    case absl::StatusCode::kResourceExhausted:
+      return "RESOURCE_EXHAUSTED";
+    case absl::StatusCode::kFailedPrecondition:
+      return "FAILED_PRECONDITION";
+    case absl::StatusCode::kAborted:
+      return "ABORTED";
+    case absl::StatusCode::kOutOfRange:
+      return "OUT_OF_RANGE";
+    case absl::StatusCode::kUnimplemented:
+      return "UNIMPLEMENTED";
+    case absl::StatusCode::kInternal:
+      return "INTERNAL";
+    case absl::StatusCode::kUnavailable:
+      return "UNAVAILABLE";
+    case absl::StatusCode::kDataLoss:
+      return "DATA_LOSS";
+    case absl::StatusCode::kUnauthenticated:
+      return "UNAUTHENTICATED";
+    default:
+      return "UNKNOWN";
+  }
+}
+
+std::string FormatCallLogLine(const CallLogRecord& record, LogFormat format, absl::Time time) {
+  std::string line;
+  line.reserve(256 + record.error.size() + 64 * record.attempts.size() +
+               32 * record.labels.size());
+  AppendLogLineStart(format,
+                     record.code == absl::StatusCode::kOk ? LogLevel::kInfo : LogLevel::kWarning,
+                     time, &line);
+  if (format == LogFormat::kText) {
+    AppendText(record, &line);
+  } else {
+    AppendJson(record, &line);
+  }
+  return line;
+}
+
+void LogCall(const CallLogRecord& record) {
+  EmitLogLine(FormatCallLogLine(record, GetLogFormat(), absl::Now()));
+}
+
+}  // namespace llmgateway
