@@ -4,8 +4,9 @@
 # proto-loader-gen-types from node_modules (npm install).
 #
 # Usage: scripts/generate_stubs.sh [--out DIR] [--python_google_rpc] [LANG...]
-#   LANG       python, node, go, java (default: all four); each goes to DIR/LANG
-#   --out DIR  default: gen
+#   LANG       python, node, go, java (default: all four); each goes to DIR/LANG,
+#              emptied first (as buf.gen.yaml's `clean: true`)
+#   --out DIR  default: gen/ in the repository (as buf.gen.yaml)
 #   --python_google_rpc
 #              also write Python modules for google.rpc (from the repo's
 #              bazel/googleapis copy) into DIR/python, for machines without
@@ -26,7 +27,7 @@
 # protos that protoc reads for the import, not to generate them.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
-out=gen
+out="$root/gen"
 google_rpc=0
 langs=()
 while [ $# -gt 0 ]; do
@@ -55,6 +56,7 @@ need() {
 
 for lang in "${langs[@]}"; do
   dir="$out/$lang"
+  rm -rf "$dir"
   mkdir -p "$dir"
   dir="$(cd "$dir" && pwd)"
   case "$lang" in
