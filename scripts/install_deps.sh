@@ -22,7 +22,9 @@ packages=(
   # scripts/generate_stubs.sh go, and building its output (tests/examples)
   golang-go protoc-gen-go protoc-gen-go-grpc
   golang-google-grpc-dev golang-google-genproto-dev golang-google-protobuf-dev
-  golang-github-golang-protobuf-1-5-dev   # (else apt picks the 1.3 API, which genproto does not need)
+  # golang/protobuf 1.5 (on google.golang.org/protobuf, like protoc-gen-go 1.28's code);
+  # without it apt satisfies golang-google-grpc-dev with the old 1.3
+  golang-github-golang-protobuf-1-5-dev
   # scripts/generate_stubs.sh java, and compiling its output (tests/examples)
   default-jdk-headless protobuf-compiler-grpc-java-plugin
   libprotobuf-java libgrpc-java libgoogle-common-protos-java libguava-java
