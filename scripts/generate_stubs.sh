@@ -51,7 +51,7 @@ run_protoc() {
 }
 
 need() {
-  [ -x "$1" ] || { echo "$0: $1 is missing: run scripts/install_deps.sh" >&2; exit 1; }
+  [ -e "$1" ] || { echo "$0: $1 is missing: run scripts/install_deps.sh" >&2; exit 1; }
 }
 
 for lang in "${langs[@]}"; do
@@ -73,7 +73,7 @@ for lang in "${langs[@]}"; do
       ;;
     node)
       need "$node_modules/.bin/proto-loader-gen-types"
-      [ -d "$node_modules/google-proto-files/google/rpc" ] || need "$node_modules/google-proto-files"
+      need "$node_modules/google-proto-files/google/rpc/status.proto"
       (cd "$root/proto" && "$node_modules/.bin/proto-loader-gen-types" \
         --grpcLib=@grpc/grpc-js --outDir="$dir" \
         --longs=String --enums=String --defaults --oneofs --includeComments \

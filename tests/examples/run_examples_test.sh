@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Bazel sh_test driver for tests/examples: runs $1 (a Python test module in
-# this folder; $2, if any, is the language of the examples it runs) with Debian's python3, with the Python stubs from
-# scripts/generate_stubs.sh, the gateway, fakellm and, for the Node tests,
-# the workspace's npm packages.
+# Bazel sh_test driver for tests/examples: runs $1, a Python test module in
+# this folder ($2, if any, is the language of the examples it runs), with
+# Debian's python3, the Python stubs from scripts/generate_stubs.sh, the
+# gateway, fakellm and, for the Node tests, the workspace's npm packages.
 set -euo pipefail
 runfiles="${TEST_SRCDIR}/${TEST_WORKSPACE}"
 stubs="${TEST_TMPDIR}/stubs"
