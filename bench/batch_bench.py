@@ -15,7 +15,8 @@ and prints a table (also written as JSON to WORKDIR/results.json). The
 gateway's and the upstream's CPU use (per thread for the gateway) and
 memory are read from /proc while each phase runs.
 
-Needs the Python stubs (tests/python/generate_stubs.sh OUT_DIR) on --stubs.
+Needs the Python stubs on --stubs (scripts/generate_stubs.sh --out DIR
+--python_google_rpc python writes them to DIR/python).
 Normally run through bench/run_batch_bench.sh, which builds everything.
 """
 

@@ -31,8 +31,8 @@ done
 
 workdir="${WORKDIR:-$(mktemp -d /tmp/batch-bench.XXXXXX)}"
 mkdir -p "$workdir"
-stubs="$workdir/stubs"
-bash tests/python/generate_stubs.sh "$stubs" "$root" >/dev/null
+scripts/generate_stubs.sh --out "$workdir/stubs" --python_google_rpc python
+stubs="$workdir/stubs/python"
 
 # batch_bench.py stops the servers it started, on failure and on
 # SIGINT/SIGTERM/SIGHUP too (exec: a signal to this script reaches it).

@@ -4,9 +4,11 @@
 # with grpc) against the real gateway binary and fakellm.
 set -euo pipefail
 runfiles="${TEST_SRCDIR}/${TEST_WORKSPACE}"
-stubs="${TEST_TMPDIR}/pystubs"
-"$runfiles/tests/python/generate_stubs.sh" "$stubs" "$runfiles" "${TEST_SRCDIR}/com_google_googleapis"
-export PYTHONPATH="$stubs:$runfiles/tests/python"
+stubs="${TEST_TMPDIR}/stubs"
+# google.rpc too: Debian 12 packages no googleapis-common-protos.
+GOOGLEAPIS="${TEST_SRCDIR}/com_google_googleapis" \
+  "$runfiles/scripts/generate_stubs.sh" --out "$stubs" --python_google_rpc python
+export PYTHONPATH="$stubs/python:$runfiles/tests/python"
 export GATEWAY="$runfiles/server/llm_gateway"
 export FAKELLM="$runfiles/tests/fakellm/fakellm.py"
 export README="$runfiles/README.md"
