@@ -77,7 +77,10 @@ if LANGUAGE == "python":
 
         def test_readme_shows_each_example_verbatim(self):
             with open(os.environ["README"]) as f:
-                blocks = re.findall(r"<!-- example: (\S+) -->\n```\w+\n(.*?)```", f.read(), re.S)
+                blocks = re.findall(r"<!-- example: (examples/\S+) -->\n```\w+\n(.*?)```",
+                                    f.read(), re.S)
+            # (client/examples/hello.cc, the C++ one, is checked and run by
+            # //tests/integration:client_integration_test.)
             self.assertEqual(sorted(name for name, _ in blocks),
                              sorted("examples/" + name for name in EXPECTED))
             for name, code in blocks:
