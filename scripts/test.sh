@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds, and runs every test: the Bazel suite
-# (unit, property, integration and the Python round trip), the same suite
+# (unit, property, integration and the Python round trip), a workspace that
+# depends on this one (tests/consumer_workspace), the same suite
 # under AddressSanitizer and UndefinedBehaviorSanitizer (one build with both),
 # the concurrency code that does not go through gRPC or protobuf maps under
 # ThreadSanitizer
@@ -38,6 +39,13 @@ run_bazel() {
 }
 
 run_bazel default //...
+
+# Another workspace that depends on this one (tests/consumer_workspace, its
+# own output base under ~/.cache): builds offline and calls the real gateway.
+# One check: 1 passed or 1 failed.
+echo "== consumer workspace (tests/consumer_workspace/run_consumer_test.sh)"
+if tests/consumer_workspace/run_consumer_test.sh; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
+
 # One build under both sanitizers: two separate builds cost CI 15 minutes.
 run_bazel asan+ubsan --config=asan_ubsan //...
 run_bazel tsan --config=tsan //server/http/... //server/routing/... //server/batch/... //server/metrics/... \
