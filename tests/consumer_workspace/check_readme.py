@@ -4,7 +4,7 @@ workspace, so the README shows what CI builds:
 - the block after `<!-- consumer-workspace: WORKSPACE -->` must be this
   WORKSPACE from `local_repository(` on, comments and the `path` value aside
   (a monorepo's path is its own);
-- the block after `<!-- consumer-workspace: BUILD -->` must appear in this
+- each block after `<!-- consumer-workspace: BUILD -->` must appear in this
   BUILD file as it is.
 
 Usage: check_readme.py README.md CONSUMER_DIR. Prints what differs; exit 1
@@ -15,11 +15,11 @@ import re
 import sys
 
 
-def block(readme, name):
-    match = re.search(r"<!-- consumer-workspace: %s -->\s*```\w*\n(.*?)```" % name, readme, re.S)
-    if not match:
+def blocks(readme, name):
+    found = re.findall(r"<!-- consumer-workspace: %s -->\s*```\w*\n(.*?)```" % name, readme, re.S)
+    if not found:
         sys.exit("README.md has no block marked <!-- consumer-workspace: %s -->" % name)
-    return match.group(1)
+    return found
 
 
 def normalized(starlark):
@@ -43,7 +43,7 @@ def main():
     with open(consumer + "/WORKSPACE") as f:
         workspace = f.read()
     start = workspace.find("local_repository(")
-    want, got = normalized(workspace[start:]), normalized(block(readme, "WORKSPACE"))
+    want, got = normalized(workspace[start:]), normalized(blocks(readme, "WORKSPACE")[0])
     if want != got:
         ok = False
         print("README.md's WORKSPACE lines differ from tests/consumer_workspace/WORKSPACE:")
@@ -51,9 +51,11 @@ def main():
 
     with open(consumer + "/BUILD") as f:
         build = f.read()
-    if block(readme, "BUILD") not in build:
-        ok = False
-        print("README.md's BUILD block is not in tests/consumer_workspace/BUILD as written")
+    for snippet in blocks(readme, "BUILD"):
+        if snippet not in build:
+            ok = False
+            print("README.md's BUILD block is not in tests/consumer_workspace/BUILD as written:")
+            print(snippet)
 
     sys.exit(0 if ok else 1)
 

@@ -71,10 +71,12 @@ fi
 
 # 2. The consumer workspace, offline (every repository it needs is local).
 mkdir -p "$cache"
-consumer_bazel build --symlink_prefix=/ //:generate_with_stubs \
+consumer_bazel build --symlink_prefix=/ //:generate_with_stubs //:generate_with_client \
   || fail "bazel build in tests/consumer_workspace failed"
-client="$(consumer_bazel info --symlink_prefix=/ bazel-bin 2>/dev/null)/generate_with_stubs"
-[ -x "$client" ] || fail "no consumer binary at $client"
+bin="$(consumer_bazel info --symlink_prefix=/ bazel-bin 2>/dev/null)"
+for client in generate_with_stubs generate_with_client; do
+  [ -x "$bin/$client" ] || fail "no consumer binary at $bin/$client"
+done
 echo "consumer workspace built in $((SECONDS - start)) s"
 
 # 3. fakellm, then the gateway in front of it.
@@ -90,8 +92,10 @@ address="$(wait_for_port "$tmp/gateway.out" "${pids[-1]}")" || { cat "$tmp/gatew
 # 4. The call. fakellm echoes the prompt, padded with its filler words to 8
 # tokens (tests/fakellm/README.md, "The simulated model").
 want="Echo: Hello from a monorepo lorem ipsum dolor"
-got="$("$client" "$address" fake-model "Hello from a monorepo" 2>"$tmp/client.err")" \
-  || { cat "$tmp/client.err" "$tmp/gateway.err"; fail "the consumer's Generate call failed"; }
-[ "$got" = "$want" ] || fail "reply was '$got', want '$want'"
+for client in generate_with_stubs generate_with_client; do
+  got="$("$bin/$client" "$address" fake-model "Hello from a monorepo" 2>"$tmp/client.err")" \
+    || { cat "$tmp/client.err" "$tmp/gateway.err"; fail "$client: the Generate call failed"; }
+  [ "$got" = "$want" ] || fail "$client: reply was '$got', want '$want'"
+done
 
-echo "PASS: consumer workspace: Generate through @llm_gateway stubs answered '$got' ($((SECONDS - start)) s)"
+echo "PASS: consumer workspace: Generate through @llm_gateway's stubs and client library answered '$got' ($((SECONDS - start)) s)"
