@@ -19,6 +19,7 @@ packages=(
   libsqlite3-dev libsqlitecpp-dev   # the batch job store
   libmicrohttpd-dev        # /metrics (--metrics_listen)
   python3-grpcio python3-protobuf   # the Python client round trip
+  python3-prometheus-client         # a test parses /metrics as Prometheus does
   # scripts/generate_stubs.sh go, and building its output (tests/examples)
   golang-go protoc-gen-go protoc-gen-go-grpc
   golang-google-grpc-dev golang-google-genproto-dev golang-google-protobuf-dev
