@@ -51,6 +51,7 @@
 #include "absl/strings/str_cat.h"
 #include "server/api/grpc_status.h"
 #include "server/api/request_validation.h"
+#include "server/common/call_log.h"
 #include "server/common/log.h"
 #include "server/common/rpc_status.h"
 #include "server/common/status_details.h"
@@ -239,16 +240,17 @@ class BatchGenerateCall final : public grpc::ServerWriteReactor<BatchGenerateRes
   // failed); never a prompt.
   void Report(const absl::Status& status) const {
     metrics::RecordRpc("BatchGenerate", "", "", status.code(), scope_.elapsed());
-    const std::string line = absl::StrCat(
-        "rpc=BatchGenerate request_id=", scope_.request_id(),
-        " items=", batch_.requests_size(), " max_concurrency=", concurrency_, " ok=", ok_,
-        " failed=", failed_, " code=", absl::StatusCodeToString(status.code()),
-        " ms=", absl::ToInt64Milliseconds(scope_.elapsed()));
-    if (status.ok()) {
-      LogInfo(line);
-    } else {
-      LogWarning(line, " error=\"", absl::CHexEscape(status.message()), "\"");
-    }
+    RpcLogRecord record;
+    record.method = "BatchGenerate";
+    record.request_id = scope_.request_id();
+    record.code = status.code();
+    record.error = status.message();
+    record.latency_ms = absl::ToInt64Milliseconds(scope_.elapsed());
+    record.fields = {{"items", absl::StrCat(batch_.requests_size()), true},
+                     {"max_concurrency", absl::StrCat(concurrency_), true},
+                     {"ok", absl::StrCat(ok_), true},
+                     {"failed", absl::StrCat(failed_), true}};
+    LogRpc(record);
   }
 
   const RpcScope scope_;

@@ -16,6 +16,7 @@
 #include "server/api/batch_job_validation.h"
 #include "server/api/grpc_status.h"
 #include "server/api/request_id.h"
+#include "server/common/call_log.h"
 #include "server/common/log.h"
 #include "server/common/status_details.h"
 #include "server/metrics/gateway_metrics.h"
@@ -63,21 +64,23 @@ auto NoLog() {
 }
 
 // One line per job-changing call: who asked, which job, what came of it.
-auto JobLog(absl::string_view rpc, grpc::CallbackServerContext* context, std::string extra) {
+// `fields`: what the request was about (ours, never caller text).
+auto JobLog(absl::string_view rpc, grpc::CallbackServerContext* context,
+            std::vector<RpcLogField> fields) {
   return [rpc = std::string(rpc), request_id = AssignRequestId(context),
-          extra = std::move(extra), start = absl::Now()](const absl::Status& status,
-                                                         const BatchJob* job) {
-    std::string line = absl::StrCat("rpc=", rpc, " request_id=", request_id, extra,
-                                    " code=", absl::StatusCodeToString(status.code()),
-                                    " ms=", absl::ToInt64Milliseconds(absl::Now() - start));
+          fields = std::move(fields), start = absl::Now()](const absl::Status& status,
+                                                           const BatchJob* job) {
+    RpcLogRecord record;
+    record.method = rpc;
+    record.request_id = request_id;
+    record.code = status.code();
+    record.error = status.message();
+    record.latency_ms = absl::ToInt64Milliseconds(absl::Now() - start);
+    record.fields = fields;
     if (job != nullptr) {
-      absl::StrAppend(&line, " job=", job->id(), " state=", BatchJob::State_Name(job->state()));
+      record.after_fields = {{"job", job->id()}, {"state", BatchJob::State_Name(job->state())}};
     }
-    if (status.ok()) {
-      LogInfo(line);
-    } else {
-      LogWarning(line, " error=\"", absl::CHexEscape(status.message()), "\"");
-    }
+    LogRpc(record);
   };
 }
 
@@ -104,7 +107,7 @@ grpc::ServerUnaryReactor* BatchJobsService::CreateBatchJob(
   return Unary<BatchJob>(
       context, deps_.tracker, "CreateBatchJob", std::move(checked), response,
       [this, request](auto done) { deps_.runner->Create(request, std::move(done)); },
-      JobLog("CreateBatchJob", context, absl::StrCat(" items=", request->items_size())));
+      JobLog("CreateBatchJob", context, {{"items", absl::StrCat(request->items_size()), true}}));
 }
 
 grpc::ServerUnaryReactor* BatchJobsService::GetBatchJob(
@@ -148,7 +151,7 @@ grpc::ServerUnaryReactor* BatchJobsService::CancelBatchJob(
   return Unary<BatchJob>(
       context, deps_.tracker, "CancelBatchJob", CheckId(request->id()), response,
       [this, request](auto done) { deps_.runner->Cancel(request->id(), std::move(done)); },
-      JobLog("CancelBatchJob", context, ""));
+      JobLog("CancelBatchJob", context, {}));
 }
 
 grpc::ServerWriteReactor<llmgateway::v1::BatchJobResult>* BatchJobsService::ListBatchJobResults(

@@ -136,6 +136,45 @@ std::string FormatCallLogLine(const CallLogRecord& record, LogFormat format, abs
   return line;
 }
 
+std::string FormatRpcLogLine(const RpcLogRecord& r, LogFormat format, absl::Time time) {
+  std::string line;
+  line.reserve(192 + r.error.size() + 24 * (r.fields.size() + r.after_fields.size()));
+  AppendLogLineStart(format,
+                     r.code == absl::StatusCode::kOk ? LogLevel::kInfo : LogLevel::kWarning,
+                     time, &line);
+  if (format == LogFormat::kText) {
+    absl::StrAppend(&line, "rpc=", r.method, " request_id=", r.request_id);
+    for (const RpcLogField& f : r.fields) absl::StrAppend(&line, " ", f.key, "=", f.value);
+    absl::StrAppend(&line, " code=", StatusCodeName(r.code), " ms=", r.latency_ms);
+    for (const RpcLogField& f : r.after_fields) absl::StrAppend(&line, " ", f.key, "=", f.value);
+    if (r.code != absl::StatusCode::kOk) {
+      absl::StrAppend(&line, " error=\"", absl::CHexEscape(r.error), "\"");
+    }
+    line += '\n';
+    return line;
+  }
+  AppendString("request_id", r.request_id, &line);
+  AppendString("method", r.method, &line);
+  AppendString("code", StatusCodeName(r.code), &line);
+  absl::StrAppend(&line, ",\"latency_ms\":", r.latency_ms);
+  for (const auto* fields : {&r.fields, &r.after_fields}) {
+    for (const RpcLogField& f : *fields) {
+      if (f.number) {
+        absl::StrAppend(&line, ",\"", f.key, "\":", f.value);
+      } else {
+        AppendString(f.key, f.value, &line);
+      }
+    }
+  }
+  if (r.code != absl::StatusCode::kOk) AppendString("error", r.error, &line);
+  line += "}\n";
+  return line;
+}
+
+void LogRpc(const RpcLogRecord& record) {
+  EmitLogLine(FormatRpcLogLine(record, GetLogFormat(), absl::Now()));
+}
+
 void LogCall(const CallLogRecord& record) {
   EmitLogLine(FormatCallLogLine(record, GetLogFormat(), absl::Now()));
 }

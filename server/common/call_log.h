@@ -54,6 +54,32 @@ struct CallLogRecord {
   std::vector<CallLogAttempt> attempts;
 };
 
+// One value of an RpcLogRecord: a number, or our own plain text (ids,
+// state names), never caller text.
+struct RpcLogField {
+  absl::string_view key;
+  std::string value;
+  bool number = false;
+};
+
+// The line of an RPC that is not one generation (BatchGenerate, the
+// BatchJobs calls): what it was about in `fields`.
+//   text: <time> INFO rpc=CreateBatchJob request_id=r1 items=3 code=OK ms=4 job=b1
+//   json: {"time":...,"level":"INFO","request_id":"r1","method":"CreateBatchJob",
+//          "code":"OK","latency_ms":4,"items":3,"job":"b1"}
+struct RpcLogRecord {
+  absl::string_view method;
+  absl::string_view request_id;
+  absl::StatusCode code = absl::StatusCode::kOk;
+  absl::string_view error;  // the status message when not OK
+  int64_t latency_ms = 0;
+  std::vector<RpcLogField> fields;        // text: before code=
+  std::vector<RpcLogField> after_fields;  // text: after ms= (known once the call is done)
+};
+
+std::string FormatRpcLogLine(const RpcLogRecord& record, LogFormat format, absl::Time time);
+void LogRpc(const RpcLogRecord& record);
+
 // The code's name as absl (and gRPC) spell it: "OK", "UNAVAILABLE", ...
 absl::string_view StatusCodeName(absl::StatusCode code);
 

@@ -191,5 +191,44 @@ TEST(StatusCodeNameTest, SpellsEveryCodeAsAbslDoes) {
   }
 }
 
+RpcLogRecord JobCreated() {
+  RpcLogRecord r;
+  r.method = "CreateBatchJob";
+  r.request_id = "req-3";
+  r.latency_ms = 4;
+  r.fields = {{"items", "3", true}};
+  r.after_fields = {{"job", "batch_1"}, {"state", "STATE_QUEUED"}};
+  return r;
+}
+
+TEST(RpcLogTest, TextKeepsTheBatchLinesOfBefore) {
+  EXPECT_EQ(FormatRpcLogLine(JobCreated(), LogFormat::kText, kTime),
+            "2024-05-01T12:00:00.123Z INFO rpc=CreateBatchJob request_id=req-3 items=3 code=OK "
+            "ms=4 job=batch_1 state=STATE_QUEUED\n");
+  RpcLogRecord failed = JobCreated();
+  failed.code = absl::StatusCode::kInvalidArgument;
+  failed.error = "items[0].request.model: is required\n";
+  failed.after_fields.clear();
+  EXPECT_EQ(FormatRpcLogLine(failed, LogFormat::kText, kTime),
+            "2024-05-01T12:00:00.123Z WARN rpc=CreateBatchJob request_id=req-3 items=3 "
+            "code=INVALID_ARGUMENT ms=4 error=\"items[0].request.model: is required\\n\"\n");
+}
+
+TEST(RpcLogTest, JsonHasNumbersAsNumbersAndTheError) {
+  RpcLogRecord failed = JobCreated();
+  failed.code = absl::StatusCode::kNotFound;
+  failed.error = "job \"x\" not found";
+  Parsed p;
+  Parse(FormatRpcLogLine(failed, LogFormat::kJson, kTime), &p);
+  ASSERT_TRUE(p.ok);
+  EXPECT_EQ(p.keys, (std::vector<std::string>{"time", "level", "request_id", "method", "code",
+                                              "latency_ms", "items", "job", "state", "error"}));
+  EXPECT_EQ(Str(p.object, "level"), "WARN");
+  EXPECT_EQ(Str(p.object, "method"), "CreateBatchJob");
+  EXPECT_EQ(Int(p.object, "items"), 3);
+  EXPECT_EQ(Str(p.object, "job"), "batch_1");
+  EXPECT_EQ(Str(p.object, "error"), "job \"x\" not found");
+}
+
 }  // namespace
 }  // namespace llmgateway
