@@ -159,6 +159,13 @@ void SetKindDefaults(Provider* provider) {
          {"image/png", "image/jpeg", "image/webp", "image/gif", "application/pdf"}) {
       capabilities->add_media_types(type);
     }
+  } else if (provider->kind() == "gemini") {
+    // Every v1 field has a Gemini one (end_user_id aside, refused by the
+    // adapter whatever the config says); Gemini reads all of these media.
+    for (const char* type :
+         {"image/*", "audio/*", "video/*", "application/pdf", "text/plain"}) {
+      capabilities->add_media_types(type);
+    }
   }
 }
 
@@ -303,11 +310,12 @@ absl::Status ValidateConfig(const GatewayConfig& config) {
       return FieldError(field + ".name",
                         absl::StrCat("\"", provider.name(), "\" is used twice"));
     }
-    if (provider.kind() != "openai" && provider.kind() != "anthropic") {
+    if (provider.kind() != "openai" && provider.kind() != "anthropic" &&
+        provider.kind() != "gemini") {
       return FieldError(field + ".kind",
                         absl::StrCat("\"", provider.kind(),
                                      "\" is not a known kind (known: \"openai\", "
-                                     "\"anthropic\")"));
+                                     "\"anthropic\", \"gemini\")"));
     }
     if (provider.default_max_tokens() < 0) {
       return FieldError(field + ".default_max_tokens", "must not be negative");

@@ -1,5 +1,8 @@
 #include "server/config/config_loader.h"
 
+#include <string>
+#include <vector>
+
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -58,6 +61,24 @@ TEST(ConfigLoaderTest, CapabilitiesDefaultByKindUnlessGiven) {
   EXPECT_EQ(given.unsupported_fields_size(), 0);  // top_k allowed
   EXPECT_EQ(given.media_types_size(), 0);         // any
   EXPECT_EQ(given.max_tokens_field(), "max_completion_tokens");
+}
+
+TEST(ConfigLoaderTest, GeminiKindAndItsDefaults) {
+  absl::StatusOr<GatewayConfig> config = Load(R"pb(
+    providers {
+      name: "google" kind: "gemini"
+      base_url: "https://generativelanguage.googleapis.com/v1beta/"
+      api_key_env: "GEMINI_API_KEY"
+    }
+  )pb");
+  ASSERT_TRUE(config.ok()) << config.status();
+  const auto& provider = config->providers(0);
+  EXPECT_EQ(provider.base_url(), "https://generativelanguage.googleapis.com/v1beta");
+  EXPECT_EQ(provider.capabilities().unsupported_fields_size(), 0);
+  EXPECT_THAT(std::vector<std::string>(provider.capabilities().media_types().begin(),
+                                       provider.capabilities().media_types().end()),
+              ::testing::ElementsAre("image/*", "audio/*", "video/*", "application/pdf",
+                                     "text/plain"));
 }
 
 TEST(ConfigLoaderTest, SyntaxErrorNamesLineAndColumn) {

@@ -85,7 +85,7 @@ class Adapter {
   // The provider's config name: reported in responses, errors and logs.
   virtual const std::string& name() const = 0;
 
-  // The wire format ("openai", "anthropic"): the key of the
+  // The wire format ("openai", "anthropic", "gemini"): the key of the
   // GenerateRequest.provider_options entry this adapter merges.
   virtual absl::string_view kind() const = 0;
 
@@ -100,7 +100,9 @@ class Adapter {
   // usage; `provider` is set by the engine). `body` has
   // http::kBodyPadding bytes of spare capacity, for simdjson. A body that
   // makes no sense is an error (the engine reports it as the upstream's
-  // fault, UPSTREAM_BAD_RESPONSE).
+  // fault, UPSTREAM_BAD_RESPONSE); an error that carries an ErrorInfo is an
+  // answer the adapter classified itself (a prompt the upstream refused to
+  // answer) and reaches the caller as it is.
   virtual absl::Status ParseResponse(const std::string& body,
                                      llmgateway::v1::GenerateResponse* out) const = 0;
 

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "server/common/log.h"
 #include "server/providers/anthropic/anthropic_adapter.h"
+#include "server/providers/gemini/gemini_adapter.h"
 #include "server/providers/openai/openai_adapter.h"
 
 namespace llmgateway {
@@ -42,6 +43,9 @@ absl::StatusOr<std::unique_ptr<Adapter>> MakeAdapter(const config::Provider& con
   }
   if (config.kind() == "anthropic") {
     return std::make_unique<anthropic::AnthropicAdapter>(config, std::move(api_key));
+  }
+  if (config.kind() == "gemini") {
+    return std::make_unique<gemini::GeminiAdapter>(config, std::move(api_key));
   }
   return absl::InvalidArgumentError(
       absl::StrCat("provider \"", config.name(), "\": unknown kind \"", config.kind(), "\""));

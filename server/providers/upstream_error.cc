@@ -60,6 +60,15 @@ absl::Status UpstreamHttpError(const UpstreamHttpFailure& failure) {
                           {kMetaUpstreamStatus, http_status}});
   };
   const long code = failure.http_status;
+  if (failure.key_rejected || code == 401 || code == 403) {
+    // The upstream's message may quote (part of) our key: never pass it on.
+    return with_info(
+        absl::InternalError(absl::StrCat(
+            "provider \"", failure.provider,
+            "\" rejected the gateway's credentials (HTTP ", code,
+            "); check the API key configured for it")),
+        "UPSTREAM_AUTH_FAILED");
+  }
   if (code == 400 || code == 413 || code == 422) {
     if (SaysContentFiltered(failure)) {
       return with_info(absl::InvalidArgumentError(Describe(
@@ -74,15 +83,6 @@ absl::Status UpstreamHttpError(const UpstreamHttpFailure& failure) {
     return with_info(
         absl::InvalidArgumentError(Describe(failure, "rejected the request")),
         "UPSTREAM_INVALID_REQUEST");
-  }
-  if (code == 401 || code == 403) {
-    // The upstream's message may quote (part of) our key: never pass it on.
-    return with_info(
-        absl::InternalError(absl::StrCat(
-            "provider \"", failure.provider,
-            "\" rejected the gateway's credentials (HTTP ", code,
-            "); check the API key configured for it")),
-        "UPSTREAM_AUTH_FAILED");
   }
   if (code == 404) {
     return with_info(

@@ -25,13 +25,18 @@ struct UpstreamHttpFailure {
   absl::string_view message;
   // From Retry-After (seconds or an HTTP date), if sent.
   std::optional<absl::Duration> retry_after;
+  // The upstream's body says the gateway's key was refused, whatever the
+  // status (Google answers a bad key with 400 API_KEY_INVALID): mapped as a
+  // 401/403 is, with the real status in upstreamStatus.
+  bool key_rejected = false;
 };
 
 // Upstream HTTP status -> canonical code and reason:
+//   key_rejected, 401/403: INTERNAL UPSTREAM_AUTH_FAILED (the gateway's own
+//   key; the upstream's message is dropped, as it may quote the key);
 //   400/413/422 INVALID_ARGUMENT (CONTENT_FILTERED or CONTEXT_LENGTH_EXCEEDED
-//   when the upstream says so, else UPSTREAM_INVALID_REQUEST); 401/403 INTERNAL
-//   UPSTREAM_AUTH_FAILED (the gateway's own key; the upstream's message is
-//   dropped, as it may quote the key); 404 NOT_FOUND MODEL_NOT_FOUND;
+//   when the upstream says so, else UPSTREAM_INVALID_REQUEST); 404 NOT_FOUND
+//   MODEL_NOT_FOUND;
 //   408 DEADLINE_EXCEEDED UPSTREAM_TIMEOUT; 429 RESOURCE_EXHAUSTED
 //   RATE_LIMITED with RetryInfo, or QUOTA_EXHAUSTED without it when the quota
 //   is spent; 5xx UNAVAILABLE UPSTREAM_UNAVAILABLE; any other UNKNOWN

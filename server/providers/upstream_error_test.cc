@@ -77,6 +77,18 @@ TEST(UpstreamErrorTest, AuthFailureDropsUpstreamMessage) {
   EXPECT_EQ(status.message().find("sk-"), absl::string_view::npos) << status;
 }
 
+TEST(UpstreamErrorTest, KeyRejectedInTheBodyIsAuthFailedWithTheRealStatus) {
+  // Google: 400 INVALID_ARGUMENT, ErrorInfo reason API_KEY_INVALID.
+  UpstreamHttpFailure failure = Failure(400);
+  failure.message = "API key not valid. Please pass a valid API key.";
+  failure.key_rejected = true;
+  absl::Status status = UpstreamHttpError(failure);
+  EXPECT_EQ(status.code(), absl::StatusCode::kInternal);
+  EXPECT_EQ(Reason(status), "UPSTREAM_AUTH_FAILED");
+  EXPECT_EQ(GetErrorInfo(status)->metadata().at("upstreamStatus"), "400");
+  EXPECT_EQ(status.message().find("API key not valid"), absl::string_view::npos) << status;
+}
+
 TEST(UpstreamErrorTest, RateLimitCarriesRetryInfoButSpentQuotaDoesNot) {
   UpstreamHttpFailure failure = Failure(429);
   failure.retry_after = absl::Seconds(7);

@@ -680,5 +680,17 @@ TEST_F(EngineTest, AMalformedAnswerIsTheUpstreamsFaultAndRetried) {
   EXPECT_TRUE(r.status->ok());
 }
 
+TEST_F(EngineTest, AnAnswerTheAdapterClassifiesKeepsItsStatusAndIsFinal) {
+  Build(kPrimaryWithFallback);
+  Recorder& r = *Open();
+  Start(&r, "m");
+  transport_.Respond(1, 200, "blocked");
+  transport_.RunUntilIdle();
+  ASSERT_TRUE(r.status.has_value());
+  EXPECT_EQ(r.status->code(), absl::StatusCode::kInvalidArgument) << *r.status;
+  EXPECT_EQ(Reason(*r.status), "CONTENT_FILTERED");
+  EXPECT_EQ(transport_.transfers().size(), 1u) << "neither retried nor fallen back";
+}
+
 }  // namespace
 }  // namespace llmgateway::routing

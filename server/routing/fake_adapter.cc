@@ -4,6 +4,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/strip.h"
 #include "absl/strings/str_cat.h"
+#include "server/common/status_details.h"
 #include "server/providers/upstream_error.h"
 
 namespace llmgateway::routing::testing {
@@ -62,6 +63,11 @@ absl::StatusOr<AdapterRequest> FakeAdapter::BuildRequest(
 absl::Status FakeAdapter::ParseResponse(const std::string& body,
                                         llmgateway::v1::GenerateResponse* out) const {
   if (body == "garbage") return absl::InvalidArgumentError("not an answer");
+  // An answer the adapter classifies itself (Gemini's blocked prompt).
+  if (body == "blocked") {
+    return WithErrorInfo(absl::InvalidArgumentError("blocked the prompt"), "CONTENT_FILTERED",
+                         {{kMetaProvider, name_}});
+  }
   out->set_text(body);
   out->set_model("fake-model");
   return absl::OkStatus();

@@ -1,6 +1,8 @@
 // An Adapter with a trivial wire format, for engine tests: the request body
 // is the prompt, a unary answer's body is its text, and a stream's events
-// are `delta:TEXT`, `done` or `error:MESSAGE`.
+// are `delta:TEXT`, `done` or `error:MESSAGE`. A unary body "garbage" is
+// unreadable, "blocked" an answer the adapter refuses itself
+// (INVALID_ARGUMENT CONTENT_FILTERED).
 #ifndef LLM_GATEWAY_SERVER_ROUTING_FAKE_ADAPTER_H_
 #define LLM_GATEWAY_SERVER_ROUTING_FAKE_ADAPTER_H_
 

@@ -7,6 +7,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "server/common/status_details.h"
 #include "server/providers/upstream_error.h"
 
 namespace llmgateway::routing {
@@ -109,7 +110,13 @@ absl::Status UpstreamAttempt::UnaryOutcome(const absl::Status& transport,
     body_.reserve(body_.size() + http::kBodyPadding);
   }
   absl::Status parsed = adapter_.ParseResponse(body_, response);
-  if (!parsed.ok()) return UpstreamBadResponse(adapter_.name(), parsed);
+  if (!parsed.ok()) {
+    // An answer the adapter classified itself (Gemini's blocked prompt,
+    // CONTENT_FILTERED) keeps its status; anything else is a body it could
+    // not read.
+    if (GetErrorInfo(parsed).has_value()) return parsed;
+    return UpstreamBadResponse(adapter_.name(), parsed);
+  }
   response->set_provider(adapter_.name());
   return absl::OkStatus();
 }

@@ -1792,6 +1792,659 @@ async def handle_azure_chat(conn, req, state, azure):
 
 
 # ---------------------------------------------------------------------------
+# Gemini API (POST /v1beta/models/{model}:generateContent and
+# :streamGenerateContent?alt=sse).  Self-contained: the shared pieces it uses
+# are the directives, the simulated model's helpers, SseWriter and the
+# request log; route() has one line that sends these paths here.
+# ---------------------------------------------------------------------------
+
+GEMINI_PATH_RE = re.compile(r"^/(v1beta|v1)/models/([^/]+):(generateContent|streamGenerateContent)$")
+# Top-level request fields, in both spellings the real API takes.
+GEMINI_REQUEST_FIELDS = {
+    "contents", "systemInstruction", "system_instruction", "tools", "toolConfig",
+    "tool_config", "generationConfig", "generation_config", "safetySettings",
+    "safety_settings", "cachedContent", "cached_content", "labels",
+}
+GEMINI_GENERATION_FIELDS = {
+    "temperature", "topP", "topK", "maxOutputTokens", "stopSequences", "seed",
+    "presencePenalty", "frequencyPenalty", "responseMimeType", "responseSchema",
+    "responseJsonSchema", "thinkingConfig", "candidateCount", "responseModalities",
+    "responseLogprobs", "logprobs", "mediaResolution",
+}
+GEMINI_THINKING_FIELDS = {"thinkingBudget", "includeThoughts", "thinkingLevel"}
+GEMINI_CALLING_MODES = ("MODE_UNSPECIFIED", "AUTO", "ANY", "NONE", "VALIDATED")
+# A part's data fields (exactly one per part), in both spellings.
+GEMINI_PART_DATA = {
+    "text": "text", "inlineData": "inlineData", "inline_data": "inlineData",
+    "fileData": "fileData", "file_data": "fileData", "functionCall": "functionCall",
+    "function_call": "functionCall", "functionResponse": "functionResponse",
+    "function_response": "functionResponse",
+}
+# What status=N answers with in Gemini mode: (google.rpc status, message).
+GEMINI_ERROR_KINDS = {
+    400: ("INVALID_ARGUMENT", "Request contains an invalid argument (simulated by fakellm)."),
+    401: ("UNAUTHENTICATED", "Request had invalid authentication credentials "
+                             "(simulated by fakellm)."),
+    403: ("PERMISSION_DENIED", "The caller does not have permission (simulated by fakellm)."),
+    404: ("NOT_FOUND", "models/{model} is not found for API version v1beta, or is not "
+                       "supported for generateContent."),
+    429: ("RESOURCE_EXHAUSTED", "Resource has been exhausted (e.g. check quota) "
+                                "(simulated by fakellm)."),
+    500: ("INTERNAL", "An internal error has occurred (simulated by fakellm)."),
+    503: ("UNAVAILABLE", "The model is overloaded. Please try again later."),
+    504: ("DEADLINE_EXCEEDED", "The request timed out (simulated by fakellm)."),
+}
+GEMINI_BLOCK_REASONS = ("SAFETY", "OTHER", "BLOCKLIST", "PROHIBITED_CONTENT",
+                        "IMAGE_SAFETY")
+
+
+class GeminiBadRequest(Exception):
+    """A request the real API refuses: (HTTP status, google.rpc status,
+    message, optional ErrorInfo reason)."""
+
+    def __init__(self, message, status=400, rpc_status="INVALID_ARGUMENT", reason=None):
+        super().__init__(message)
+        self.status, self.rpc_status, self.reason = status, rpc_status, reason
+
+
+def gemini_error_body(status, rpc_status, message, reason=None, retry_delay=None):
+    error = {"code": status, "message": message, "status": rpc_status}
+    details = []
+    if reason is not None:
+        details.append({"@type": "type.googleapis.com/google.rpc.ErrorInfo",
+                        "reason": reason, "domain": "googleapis.com",
+                        "metadata": {"service": "generativelanguage.googleapis.com"}})
+    if retry_delay is not None:
+        details.append({"@type": "type.googleapis.com/google.rpc.RetryInfo",
+                        "retryDelay": retry_delay})
+    if details:
+        error["details"] = details
+    return {"error": error}
+
+
+def gemini_simulated_error(status, model, status_override, retry_after):
+    if status in GEMINI_ERROR_KINDS:
+        rpc_status, message = GEMINI_ERROR_KINDS[status]
+    elif status >= 500:
+        rpc_status, message = "INTERNAL", "Server error (simulated by fakellm)."
+    else:
+        rpc_status, message = ("FAILED_PRECONDITION",
+                               "Request failed with status %d (simulated by fakellm)." % status)
+    if status_override is not None:
+        rpc_status = status_override
+    # Google says when to retry in the body (RetryInfo), not in a header.
+    retry_delay = None
+    if retry_after is not None:
+        retry_delay = retry_after if retry_after.endswith("s") else retry_after + "s"
+    return gemini_error_body(status, rpc_status, message.format(model=model),
+                             retry_delay=retry_delay)
+
+
+def gemini_field(obj, camel, snake):
+    """A field the real API takes in either spelling."""
+    if not isinstance(obj, dict):
+        return None
+    value = obj.get(camel)
+    return obj.get(snake) if value is None else value
+
+
+def check_gemini_request(body):
+    """Raises GeminiBadRequest for what the real API rejects, as far as
+    fakellm checks it."""
+    if not isinstance(body, dict):
+        raise GeminiBadRequest("Invalid JSON payload received. Expected an object.")
+    for key in body:
+        if key not in GEMINI_REQUEST_FIELDS:
+            raise GeminiBadRequest('Invalid JSON payload received. Unknown name "%s": '
+                                   'Cannot find field.' % key)
+    contents = body.get("contents")
+    if not isinstance(contents, list) or not contents:
+        raise GeminiBadRequest("* GenerateContentRequest.contents: contents is not specified")
+    for i, content in enumerate(contents):
+        where = "contents[%d]" % i
+        if not isinstance(content, dict):
+            raise GeminiBadRequest("%s: Expected an object." % where)
+        if content.get("role", "user") not in ("user", "model", "function"):
+            raise GeminiBadRequest("Please use a valid role: user, model.")
+        check_gemini_parts(content.get("parts"), where, content.get("role", "user"))
+    system = gemini_field(body, "systemInstruction", "system_instruction")
+    if system is not None:
+        if not isinstance(system, dict):
+            raise GeminiBadRequest("systemInstruction: Expected an object.")
+        check_gemini_parts(system.get("parts"), "systemInstruction", "user")
+    tools = body.get("tools")
+    if tools is not None:
+        if not isinstance(tools, list):
+            raise GeminiBadRequest("tools: Expected a list.")
+        for i, tool in enumerate(tools):
+            declarations = gemini_field(tool, "functionDeclarations", "function_declarations")
+            for j, declaration in enumerate(declarations or []):
+                where = "tools[%d].function_declarations[%d]" % (i, j)
+                if not isinstance(declaration, dict) or not declaration.get("name"):
+                    raise GeminiBadRequest("* GenerateContentRequest.%s.name: Name cannot be empty."
+                                           % where)
+                if "parameters" in declaration and "parametersJsonSchema" in declaration:
+                    raise GeminiBadRequest("%s: parameters and parameters_json_schema are "
+                                           "mutually exclusive." % where)
+    tool_config = gemini_field(body, "toolConfig", "tool_config")
+    calling = gemini_field(tool_config, "functionCallingConfig", "function_calling_config")
+    if calling is not None and calling.get("mode", "MODE_UNSPECIFIED") not in GEMINI_CALLING_MODES:
+        raise GeminiBadRequest('Invalid value at \'tool_config.function_calling_config.mode\': '
+                               '"%s"' % calling.get("mode"))
+    config = gemini_field(body, "generationConfig", "generation_config")
+    if config is not None:
+        if not isinstance(config, dict):
+            raise GeminiBadRequest("generationConfig: Expected an object.")
+        for key in config:
+            if key not in GEMINI_GENERATION_FIELDS:
+                raise GeminiBadRequest('Invalid JSON payload received. Unknown name "%s" at '
+                                       "'generation_config': Cannot find field." % key)
+        if "responseSchema" in config and "responseJsonSchema" in config:
+            raise GeminiBadRequest("response_schema and response_json_schema are mutually "
+                                   "exclusive.")
+        thinking = config.get("thinkingConfig")
+        if thinking is not None:
+            if not isinstance(thinking, dict) or set(thinking) - GEMINI_THINKING_FIELDS:
+                raise GeminiBadRequest("generationConfig.thinkingConfig: Cannot find field.")
+            if "thinkingBudget" in thinking and "thinkingLevel" in thinking:
+                raise GeminiBadRequest("You can only set only one of thinking budget and "
+                                       "thinking level.")
+        max_tokens = config.get("maxOutputTokens")
+        if max_tokens is not None and (not is_int(max_tokens) or max_tokens < 1):
+            raise GeminiBadRequest("generationConfig.maxOutputTokens: must be a positive "
+                                   "integer.")
+
+
+def check_gemini_parts(parts, where, role):
+    if not isinstance(parts, list) or not parts:
+        raise GeminiBadRequest("* GenerateContentRequest.%s.parts: contents.parts must not "
+                               "be empty." % where)
+    for j, part in enumerate(parts):
+        part_where = "%s.parts[%d]" % (where, j)
+        if not isinstance(part, dict):
+            raise GeminiBadRequest("%s: Expected an object." % part_where)
+        kinds = [GEMINI_PART_DATA[key] for key in part if key in GEMINI_PART_DATA]
+        if len(kinds) != 1:
+            raise GeminiBadRequest("* GenerateContentRequest.%s.data: required oneof field "
+                                   "'data' must have one initialized field" % part_where)
+        kind = kinds[0]
+        value = next(part[key] for key in part if key in GEMINI_PART_DATA)
+        if kind == "text" and not isinstance(value, str):
+            raise GeminiBadRequest("%s.text: Expected a string." % part_where)
+        if kind == "inlineData" and not (
+                isinstance(gemini_field(value, "mimeType", "mime_type"), str)
+                and isinstance(value.get("data"), str)):
+            raise GeminiBadRequest("%s.inline_data: mime_type and data are required."
+                                   % part_where)
+        if kind == "fileData" and not isinstance(gemini_field(value, "fileUri", "file_uri"), str):
+            raise GeminiBadRequest("%s.file_data.file_uri: Field required." % part_where)
+        if kind == "functionCall":
+            if role != "model":
+                raise GeminiBadRequest("Please ensure that function call turn comes "
+                                       "immediately after a user turn or after a function "
+                                       "response turn.")
+            if not isinstance(value, dict) or not value.get("name"):
+                raise GeminiBadRequest("%s.function_call.name: Name cannot be empty."
+                                       % part_where)
+        if kind == "functionResponse":
+            if not isinstance(value, dict) or not value.get("name"):
+                raise GeminiBadRequest("%s.function_response.name: Name cannot be empty."
+                                       % part_where)
+            if not isinstance(value.get("response"), dict):
+                raise GeminiBadRequest("%s.function_response.response: Expected an object."
+                                       % part_where)
+        signature = gemini_field(part, "thoughtSignature", "thought_signature")
+        if signature is not None and not isinstance(signature, str):
+            raise GeminiBadRequest("%s.thought_signature: Expected a string." % part_where)
+
+
+def gemini_parts_of(content, kind):
+    parts = content.get("parts") if isinstance(content, dict) else None
+    return [part for part in parts or [] if isinstance(part, dict)
+            and any(GEMINI_PART_DATA.get(key) == kind for key in part)]
+
+
+def gemini_text_of(content):
+    """The text parts (thoughts left out) of a content, joined with a space."""
+    return " ".join(part["text"] for part in gemini_parts_of(content, "text")
+                    if not part.get("thought"))
+
+
+def gemini_function_responses(content):
+    return [gemini_field(part, "functionResponse", "function_response")
+            for part in gemini_parts_of(content, "functionResponse")]
+
+
+def gemini_response_text(function_response):
+    """A function response as text: its "result" (or "error") when that is
+    a string, else its compact JSON."""
+    response = function_response.get("response") or {}
+    for key in ("result", "error"):
+        if isinstance(response.get(key), str) and len(response) == 1:
+            return response[key]
+    return compact_json(response)
+
+
+def gemini_last_user_text(contents):
+    """The text of the last user turn that holds no function responses."""
+    for content in reversed(contents):
+        if content.get("role", "user") == "user" and not gemini_function_responses(content):
+            return gemini_text_of(content)
+    return ""
+
+
+def gemini_prompt_tokens(body):
+    """Words over the system instruction, the text parts and the function
+    responses."""
+    texts = [gemini_text_of(gemini_field(body, "systemInstruction", "system_instruction"))]
+    for content in body["contents"]:
+        texts.append(gemini_text_of(content))
+        texts += [gemini_response_text(r) for r in gemini_function_responses(content)]
+    return sum(len(text.split()) for text in texts)
+
+
+def gemini_tool_to_call(body, directives, contents):
+    """The function the model calls, or None to answer with text.  A call
+    needs function declarations, a calling mode other than NONE, and a last
+    content that is a user turn without function responses."""
+    declarations = [d for tool in body.get("tools") or []
+                    for d in gemini_field(tool, "functionDeclarations",
+                                          "function_declarations") or []]
+    if not declarations:
+        return None
+    calling = gemini_field(gemini_field(body, "toolConfig", "tool_config"),
+                           "functionCallingConfig", "function_calling_config") or {}
+    last = contents[-1]
+    if calling.get("mode") == "NONE" or last.get("role", "user") != "user" \
+            or gemini_function_responses(last):
+        return None
+    allowed = gemini_field(calling, "allowedFunctionNames", "allowed_function_names")
+    if allowed:
+        return allowed[0]
+    if directives.tool is not None:
+        return directives.tool
+    return declarations[0]["name"]
+
+
+def gemini_structured_reply(config, text):
+    """The JSON text responseMimeType application/json asks for, or None."""
+    if not isinstance(config, dict) or config.get("responseMimeType") != "application/json":
+        return None
+    schema = config.get("responseJsonSchema", config.get("responseSchema"))
+    if not isinstance(schema, dict):
+        return compact_json({"echo": text})
+    # The OpenAI mode's rules, by way of its request shape.
+    return structured_reply({"response_format": {"type": "json_schema",
+                                                 "json_schema": {"schema": schema}}}, text)
+
+
+@dataclasses.dataclass
+class GeminiAnswer:
+    """One planned Gemini answer (maxOutputTokens has already cut it)."""
+    number: int
+    model: str
+    thoughts: list        # thought tokens
+    show_thoughts: bool   # includeThoughts: the thought parts are sent
+    kind: str             # "text" or "calls"
+    pieces: list          # text tokens, or (call index, piece) for calls
+    calls: list           # [(name, args JSON text)]
+    signature: str        # on the first answer part (or an empty text part)
+    finish_reason: str
+    usage: dict
+    directives: Directives
+
+    @property
+    def response_id(self):
+        return "resp_fake_%d" % self.number
+
+    def sent_calls(self):
+        """The calls whose every piece fit in maxOutputTokens."""
+        sent = collections.Counter(index for index, _ in self.pieces)
+        return [call for index, call in enumerate(self.calls)
+                if sent[index] == len(fragments(call[1]))]
+
+    def answer_parts(self):
+        """The answer's parts in a non-streaming reply."""
+        parts = []
+        if self.show_thoughts and self.thoughts:
+            parts.append({"text": "".join(self.thoughts), "thought": True})
+        if self.kind == "calls":
+            parts += [{"functionCall": {"name": name, "args": json.loads(args)}}
+                      for name, args in self.sent_calls()]
+        elif self.pieces:
+            parts.append({"text": "".join(self.pieces)})
+        signed = next((p for p in parts if not p.get("thought")), None)
+        if self.signature is not None:
+            if signed is None:
+                signed = {"text": ""}
+                parts.append(signed)
+            signed["thoughtSignature"] = self.signature
+        return parts
+
+    def chunk(self, parts, finish_reason=None, usage=None):
+        candidate = {"content": {"parts": parts, "role": "model"}, "index": 0}
+        if finish_reason is not None:
+            candidate["finishReason"] = finish_reason
+        chunk = {"candidates": [candidate]}
+        chunk["usageMetadata"] = usage or {"promptTokenCount": self.usage["promptTokenCount"],
+                                           "totalTokenCount": self.usage["promptTokenCount"]}
+        chunk["modelVersion"] = self.model
+        chunk["responseId"] = self.response_id
+        return chunk
+
+    def body(self):
+        return self.chunk(self.answer_parts(), self.finish_reason, self.usage)
+
+    def stream_steps(self):
+        """The chunks' parts, one list per step (token); the signature rides
+        on the first answer part, or on the final chunk's empty text part."""
+        steps = []
+        if self.thoughts:
+            steps += [[{"text": t, "thought": True}] if self.show_thoughts else []
+                      for t in self.thoughts]
+        if self.kind == "calls":
+            sent = self.sent_calls()
+            by_index = collections.defaultdict(list)
+            for index, piece in self.pieces:
+                by_index[index].append(piece)
+            for index, (name, args) in enumerate(self.calls):
+                pieces = by_index.get(index, [])
+                # A call goes whole, with its last piece; its other pieces
+                # are steps with nothing to send.
+                steps += [[] for _ in pieces[:-1]]
+                if (name, args) in sent and pieces:
+                    steps.append([{"functionCall": {"name": name, "args": json.loads(args)}}])
+                elif pieces:
+                    steps.append([])
+        else:
+            steps += [[{"text": piece}] for piece in self.pieces]
+        return steps
+
+
+def plan_gemini_answer(state, body, model, directives):
+    """Decide the answer: thoughts (reasoning=N, or `tokens` of them with a
+    positive thinkingBudget), then a function call (declarations given, last
+    content a user text turn) > refusal=1 > JSON (responseMimeType) > the
+    plain reply (text=, a function response, or the echo)."""
+    contents = body["contents"]
+    number = next(state.next_completion_id)
+    user_text = gemini_last_user_text(contents)
+    config = gemini_field(body, "generationConfig", "generation_config") or {}
+    thinking = config.get("thinkingConfig") or {}
+
+    thought_count = directives.reasoning
+    budget = thinking.get("thinkingBudget")
+    if thought_count is None and is_int(budget) and budget != 0:
+        thought_count = directives.tokens
+    thoughts = padded_tokens("Thinking about: " + user_text, thought_count or 0)
+
+    calls = []
+    finish_reason = "STOP"
+    tool_name = gemini_tool_to_call(body, directives, contents)
+    if tool_name is not None:
+        kind = "calls"
+        for index in range(directives.parallel):
+            query = user_text + (" (%d)" % (index + 1) if index else "")
+            calls.append((tool_name, compact_json({"query": query})))
+        pieces = [(index, piece) for index, (_, args) in enumerate(calls)
+                  for piece in fragments(args)]
+    else:
+        kind = "text"
+        structured = None if directives.refusal else gemini_structured_reply(config, user_text)
+        last = contents[-1]
+        if directives.refusal:
+            pieces, finish_reason = TOKEN_RE.findall(REFUSAL_TEXT), "SAFETY"
+        elif structured is not None:
+            pieces = fragments(structured)
+        elif directives.text is not None:
+            pieces = exact_tokens(directives.text)
+        elif gemini_function_responses(last):
+            pieces = exact_tokens("Tool result: " + " ".join(
+                gemini_response_text(r) for r in gemini_function_responses(last)))
+        else:
+            pieces = padded_tokens("Echo: " + user_text, directives.tokens)
+        if not directives.refusal:
+            pieces, _ = apply_stop_sequences(pieces, config.get("stopSequences") or [])
+
+    limit = config.get("maxOutputTokens")
+    if limit is not None and limit < len(thoughts) + len(pieces):
+        thoughts = thoughts[:limit]
+        pieces = pieces[:limit - len(thoughts)]
+        finish_reason = "MAX_TOKENS"
+
+    prompt_tokens = gemini_prompt_tokens(body)
+    usage = {"promptTokenCount": prompt_tokens, "candidatesTokenCount": len(pieces),
+             "totalTokenCount": prompt_tokens + len(pieces) + len(thoughts)}
+    if thoughts:
+        usage["thoughtsTokenCount"] = len(thoughts)
+    if directives.cached is not None:
+        usage["cachedContentTokenCount"] = directives.cached
+    return GeminiAnswer(
+        number=number, model=model, thoughts=thoughts,
+        show_thoughts=thinking.get("includeThoughts") is True, kind=kind, pieces=pieces,
+        calls=calls, signature="sig_fake_%d" % number if thoughts else None,
+        finish_reason=finish_reason, usage=usage, directives=directives)
+
+
+def gemini_split_query(query):
+    """The Gemini-only directive blocked=REASON taken out of a directive
+    query; returns (the rest, the reason or None)."""
+    rest, blocked = [], None
+    for name, value in urllib.parse.parse_qsl(query, keep_blank_values=True):
+        if name == "blocked":
+            if value not in GEMINI_BLOCK_REASONS:
+                raise ValueError("fakellm directive blocked must be one of: %s"
+                                 % ", ".join(GEMINI_BLOCK_REASONS))
+            blocked = value
+        else:
+            rest.append((name, value))
+    return urllib.parse.urlencode(rest), blocked
+
+
+def gemini_key_problem(req, config):
+    """None when the request may pass, else the GeminiBadRequest to answer:
+    a missing key is 403 PERMISSION_DENIED, a wrong one 400 API_KEY_INVALID,
+    as the real API answers (the key is never echoed)."""
+    if config.api_key is None:
+        return None
+    key = req.headers.get("x-goog-api-key")
+    if key is None:
+        query = urllib.parse.parse_qs(req.target.partition("?")[2])
+        key = (query.get("key") or [None])[0]
+    if key is None:
+        return GeminiBadRequest("Method doesn't allow unregistered callers (callers without "
+                                "established identity). Please use API Key or other form of "
+                                "API consumer identity to call this API.",
+                                status=403, rpc_status="PERMISSION_DENIED")
+    if key != config.api_key:
+        return GeminiBadRequest("API key not valid. Please pass a valid API key.",
+                                reason="API_KEY_INVALID")
+    return None
+
+
+async def send_gemini_bad_request(conn, req, problem, extra_headers=()):
+    return await send_json(conn, req, problem.status,
+                           gemini_error_body(problem.status, problem.rpc_status, str(problem),
+                                             reason=problem.reason), extra_headers)
+
+
+async def handle_gemini_request(conn, req, state, match):
+    """Counted, recorded and tracked as in flight like the chat and messages
+    requests, whatever becomes of it."""
+    state.chat_requests += 1
+    record_request(state, req)
+    state.request_started()
+    try:
+        if state.instance_fault is not None:
+            return await answer_gemini_instance_fault(conn, req, state.instance_fault, match)
+        return await handle_gemini(conn, req, state, match)
+    finally:
+        state.in_flight -= 1
+
+
+async def answer_gemini_instance_fault(conn, req, fault, match):
+    """PUT /_fault is in force: fail without looking at the request."""
+    if fault.get("fault") == "drop":
+        conn.close()
+        return False
+    model = urllib.parse.unquote(match.group(2)).partition("?")[0]
+    body = gemini_simulated_error(fault["status"], model, fault.get("code"),
+                                  fault.get("retry_after"))
+    return await send_json(conn, req, fault["status"], body)
+
+
+async def handle_gemini(conn, req, state, match):
+    config = state.config
+    problem = gemini_key_problem(req, config)
+    if problem is not None:
+        return await send_gemini_bad_request(conn, req, problem)
+    stream = match.group(3) == "streamGenerateContent"
+    if stream and urllib.parse.parse_qs(req.target.partition("?")[2]).get("alt") != ["sse"]:
+        return await send_gemini_bad_request(conn, req, GeminiBadRequest(
+            "fakellm streams only with alt=sse (a JSON array stream is not simulated)"))
+    try:
+        body = json.loads(req.body)
+    except ValueError:
+        return await send_gemini_bad_request(conn, req, GeminiBadRequest(
+            "Invalid JSON payload received. Unexpected token."))
+    try:
+        check_gemini_request(body)
+    except GeminiBadRequest as problem:
+        return await send_gemini_bad_request(conn, req, problem)
+    model = urllib.parse.unquote(match.group(2))
+    model_name, _, query = model.partition("?")
+    try:
+        query, blocked = gemini_split_query(query)
+        directives = parse_directives(query, config)
+    except ValueError as exc:
+        return await send_gemini_bad_request(conn, req, GeminiBadRequest(str(exc)))
+    apply_fail_first(state, model, directives)
+
+    # delay_ms: nothing at all is sent until it has passed.
+    await conn.sleep_ms(directives.delay_ms)
+    if directives.status >= 300:
+        error = gemini_simulated_error(directives.status, model_name, directives.code,
+                                       directives.retry_after)
+        return await send_json(conn, req, directives.status, error)
+
+    if blocked is not None:
+        prompt_tokens = gemini_prompt_tokens(body)
+        number = next(state.next_completion_id)
+        feedback = {"promptFeedback": {"blockReason": blocked, "safetyRatings": []},
+                    "usageMetadata": {"promptTokenCount": prompt_tokens,
+                                      "totalTokenCount": prompt_tokens},
+                    "modelVersion": model_name, "responseId": "resp_fake_%d" % number}
+        if not stream:
+            return await send_json(conn, req, directives.status, feedback)
+        return await stream_gemini_chunks(conn, req, state, directives, [to_json(feedback)])
+
+    answer = plan_gemini_answer(state, body, model_name, directives)
+    if stream:
+        return await stream_gemini_answer(conn, req, state, answer)
+    return await send_gemini_answer(conn, req, answer)
+
+
+async def send_gemini_answer(conn, req, answer):
+    """Non-streaming answer; takes first_token_ms + pace_ms * tokens."""
+    directives = answer.directives
+    if directives.fault == "drop":
+        conn.close()
+        return False
+    if directives.fault == "malformed":
+        return await send_body(conn, req, directives.status, '{"candidates": [',
+                               "application/json")
+    tokens = len(answer.thoughts) + len(answer.pieces)
+    await conn.sleep_ms(directives.first_token_ms + directives.pace_ms * tokens)
+    return await send_json(conn, req, directives.status, answer.body())
+
+
+def gemini_stream_head(req, directives):
+    chunked = req.version == "HTTP/1.1"  # HTTP/1.0 has no chunked encoding
+    keep_alive = req.keep_alive and chunked
+    headers = [("Content-Type", "text/event-stream"), ("Cache-Control", "no-cache")]
+    if chunked:
+        headers.append(("Transfer-Encoding", "chunked"))
+    return chunked, keep_alive, response_head(directives.status, headers, keep_alive)
+
+
+async def stream_gemini_chunks(conn, req, state, directives, chunks):
+    """Chunks sent at once (a blocked prompt's one chunk), then the end."""
+    chunked, keep_alive, head = gemini_stream_head(req, directives)
+    await conn.write(head)
+    state.open_streams += 1
+    try:
+        sse = SseWriter(conn, directives, chunked)
+        for chunk in chunks:
+            await sse.event(chunk)
+        await sse.end()
+        return keep_alive
+    finally:
+        state.open_streams -= 1
+
+
+async def stream_gemini_answer(conn, req, state, answer):
+    """Streaming Gemini answer: one chunk per step with parts to send
+    (thoughts shown only with includeThoughts; a call whole at its last
+    piece).  Timeline: headers at once; first_token_ms; the first step;
+    pause_after_first_ms; each further step after pace_ms; after another
+    pace_ms the final chunk (finishReason, the full usageMetadata, an empty
+    text part); then EOF, which is how Gemini streams end."""
+    directives = answer.directives
+    chunked, keep_alive, head = gemini_stream_head(req, directives)
+    await conn.write(head)
+    state.open_streams += 1
+    try:
+        sse = SseWriter(conn, directives, chunked)
+        await conn.sleep_ms(directives.first_token_ms)
+        signature = answer.signature
+        steps = answer.stream_steps()
+        for index, parts in enumerate(steps):
+            if index > 0:
+                await conn.sleep_ms(directives.pace_ms)
+            if parts:
+                if signature is not None and not parts[0].get("thought"):
+                    parts = [{**parts[0], "thoughtSignature": signature}] + parts[1:]
+                    signature = None
+                await sse.event(to_json(answer.chunk(parts)))
+            if index == 0:
+                ended = await gemini_after_first_step(conn, sse, directives)
+                if ended is not None:
+                    return ended and keep_alive
+        if not steps:  # faults then strike after first_token_ms
+            ended = await gemini_after_first_step(conn, sse, directives)
+            if ended is not None:
+                return ended and keep_alive
+
+        await conn.sleep_ms(directives.pace_ms)
+        final = {"text": ""}
+        if signature is not None:
+            final["thoughtSignature"] = signature
+        if directives.fault != "nodone":
+            await sse.event(to_json(answer.chunk([final], answer.finish_reason, answer.usage)))
+        await sse.end()
+        return keep_alive
+    finally:
+        state.open_streams -= 1
+
+
+async def gemini_after_first_step(conn, sse, directives):
+    """Stream faults that strike after the first step; see after_first_token."""
+    fault = directives.fault
+    if fault == "drop":
+        conn.close()  # no final chunk, no terminating zero chunk
+        return False
+    if fault == "error_event":
+        await sse.event(to_json(gemini_error_body(
+            500, "INTERNAL", "An internal error has occurred (simulated by fakellm).")))
+        await sse.end()
+        return True
+    if fault == "malformed":  # then carry on normally
+        await sse.event('{"candidates": [')
+    await conn.sleep_ms(directives.pause_after_first_ms)
+    return None
+
+
+# ---------------------------------------------------------------------------
 # Other endpoints and routing
 # ---------------------------------------------------------------------------
 
@@ -1805,6 +2458,8 @@ async def route(conn, req, state):
     azure = azure_route(req)
     if azure is not None and method == "POST":
         return await handle_model_request(conn, req, state, anthropic=False, azure=azure)
+    if method == "POST" and (gemini := GEMINI_PATH_RE.match(path)):
+        return await handle_gemini_request(conn, req, state, gemini)
     if path in MODELS_PATHS and method == "GET":
         if not is_authorized(req, state.config):
             return await reject_unauthorized(conn, req)

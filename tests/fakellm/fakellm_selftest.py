@@ -1884,6 +1884,421 @@ class FlagsTest(unittest.TestCase):
         self.request("DELETE", "/_requests")  # test_api_key reads the log from its start
 
 
+# ---------------------------------------------------------------------------
+# Gemini mode
+# ---------------------------------------------------------------------------
+
+def gemini_body(content="hi there", **extra):
+    body = {"contents": [{"role": "user", "parts": [{"text": content}]}]}
+    body.update(extra)
+    return body
+
+
+def gemini_path(model="gemini-test", stream=False, version="v1beta"):
+    """The URL of a Gemini call; the model (directives included) is
+    percent-encoded as one path segment, as the gateway sends it."""
+    model = urllib.parse.quote(model, safe="")
+    if stream:
+        return "/%s/models/%s:streamGenerateContent?alt=sse" % (version, model)
+    return "/%s/models/%s:generateContent" % (version, model)
+
+
+def assemble_gemini(chunks):
+    """Rebuild one answer from stream chunks the way Google's SDKs merge a
+    stream: parts in order (adjacent text pieces of the same kind joined,
+    signatures kept on the part they came with), the last finishReason,
+    usageMetadata, modelVersion and responseId."""
+    parts, answer = [], {}
+    for chunk in chunks:
+        candidate = chunk["candidates"][0]
+        for part in candidate["content"]["parts"]:
+            previous = parts[-1] if parts else None
+            if ("text" in part and previous is not None and "text" in previous
+                    and previous.get("thought") == part.get("thought")
+                    and "thoughtSignature" not in part and part["text"] != ""):
+                previous["text"] += part["text"]
+            elif part == {"text": ""}:
+                continue
+            else:
+                parts.append(dict(part))
+        if "finishReason" in candidate:
+            answer["finishReason"] = candidate["finishReason"]
+        for key in ("usageMetadata", "modelVersion", "responseId"):
+            answer[key] = chunk[key]
+    return {"candidates": [{"content": {"parts": parts, "role": "model"},
+                            "finishReason": answer["finishReason"], "index": 0}],
+            "usageMetadata": answer["usageMetadata"],
+            "modelVersion": answer["modelVersion"], "responseId": answer["responseId"]}
+
+
+def without_gemini_numbers(obj):
+    return json.loads(re.sub(r"(resp|sig)_fake_\d+", r"\1_fake_N", json.dumps(obj)))
+
+
+WEATHER_DECLARATIONS = [{"functionDeclarations": [
+    {"name": "get_weather", "description": "Weather for a city",
+     "parametersJsonSchema": {"type": "object"}},
+    {"name": "get_time"}]}]
+
+
+class GeminiTest(unittest.TestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        cls.proc, cls.port = start_fakellm()
+
+    @classmethod
+    def tearDownClass(cls):
+        stop_fakellm(cls.proc)
+
+    def request(self, method, path, body=None, headers=None):
+        client = RawClient(self.port)
+        try:
+            return client.request(method, path, body, headers)
+        finally:
+            client.close()
+
+    def unary(self, model="gemini-test", **body):
+        resp = self.request("POST", gemini_path(model), gemini_body(**body))
+        self.assertEqual(resp.status, 200, resp.body)
+        self.assertEqual(resp.headers["content-type"], "application/json")
+        return resp.json()
+
+    def streamed(self, model="gemini-test", **body):
+        resp = self.request("POST", gemini_path(model, stream=True), gemini_body(**body))
+        self.assertEqual(resp.status, 200, resp.body)
+        self.assertEqual(resp.headers["content-type"], "text/event-stream")
+        chunks = [json.loads(data) for data in resp.sse_data()]
+        self.assertNotIn("[DONE]", resp.sse_data())
+        # Only the last chunk ends the candidate.
+        finishes = [c["candidates"][0].get("finishReason") for c in chunks
+                    if c.get("candidates")]
+        self.assertTrue(finishes[-1], chunks)
+        self.assertFalse(any(finishes[:-1]), chunks)
+        return chunks
+
+    def assert_stream_matches_unary(self, model="gemini-test", **body):
+        unary = self.unary(model, **body)
+        chunks = self.streamed(model, **body)
+        self.assertEqual(without_gemini_numbers(assemble_gemini(chunks)),
+                         without_gemini_numbers(unary))
+        return unary, chunks
+
+    def test_unary_shape(self):
+        for version in ("v1beta", "v1"):
+            resp = self.request("POST", gemini_path("gemini-test?tokens=5", version=version),
+                                gemini_body(systemInstruction={"parts": [{"text": "be brief"}]}))
+            self.assertEqual(resp.status, 200, resp.body)
+            body = resp.json()
+            self.assertRegex(body["responseId"], r"^resp_fake_\d+$")
+            self.assertEqual(without_gemini_numbers(body), {
+                "candidates": [{"content": {"parts": [{"text": "Echo: hi there lorem ipsum"}],
+                                            "role": "model"},
+                                "finishReason": "STOP", "index": 0}],
+                "usageMetadata": {"promptTokenCount": 4, "candidatesTokenCount": 5,
+                                  "totalTokenCount": 9},
+                "modelVersion": "gemini-test", "responseId": "resp_fake_N"})
+
+    def test_last_user_text_prompt_words_and_snake_case(self):
+        body = self.unary(contents=[
+            {"role": "user", "parts": [{"text": "first question"}]},
+            {"role": "model", "parts": [{"text": "an answer", "thought_signature": "x"}]},
+            {"parts": [{"text": "second"}, {"inline_data": {"mime_type": "image/png",
+                                                           "data": "iVBORw=="}},
+                       {"file_data": {"mime_type": "application/pdf",
+                                      "file_uri": "gs://b/doc.pdf"}}, {"text": "one"}]}],
+            system_instruction={"parts": [{"text": "sys"}]})
+        self.assertEqual(body["candidates"][0]["content"]["parts"][0]["text"],
+                         "Echo: second one lorem ipsum dolor sit amet")
+        self.assertEqual(body["usageMetadata"]["promptTokenCount"], 7)
+
+    def test_stream_matches_unary(self):
+        _, chunks = self.assert_stream_matches_unary("gemini-test?tokens=4&cached=2")
+        self.assertEqual(len(chunks), 5)  # a chunk a token, then the final chunk
+        self.assertEqual(chunks[-1]["candidates"][0]["content"]["parts"], [{"text": ""}])
+        self.assertEqual(chunks[-1]["usageMetadata"],
+                         {"promptTokenCount": 2, "candidatesTokenCount": 4,
+                          "totalTokenCount": 6, "cachedContentTokenCount": 2})
+        self.assertEqual(chunks[0]["usageMetadata"],
+                         {"promptTokenCount": 2, "totalTokenCount": 2})
+
+    def test_stream_chunk_crlf_comments(self):
+        unary = self.unary("gemini-test?text=h%C3%A9llo%20%F0%9F%98%80")
+        resp = self.request("POST", gemini_path(
+            "gemini-test?text=h%C3%A9llo%20%F0%9F%98%80&chunk=1&crlf=1&comments=1", stream=True),
+            gemini_body())
+        self.assertIn(b"\r\n\r\n", resp.body)
+        self.assertIn(b": keep-alive", resp.body)
+        self.assertTrue(all(len(c) == 1 for c in resp.chunks))
+        chunks = [json.loads(d) for d in resp.sse_data()]
+        self.assertEqual(without_gemini_numbers(assemble_gemini(chunks)),
+                         without_gemini_numbers(unary))
+        self.assertEqual(unary["candidates"][0]["content"]["parts"][0]["text"], "héllo 😀")
+
+    def test_function_calls(self):
+        body, chunks = self.assert_stream_matches_unary(
+            "gemini-test?parallel=2", content="weather in Paris", tools=WEATHER_DECLARATIONS)
+        candidate = body["candidates"][0]
+        self.assertEqual(candidate["finishReason"], "STOP")
+        self.assertEqual(candidate["content"]["parts"], [
+            {"functionCall": {"name": "get_weather", "args": {"query": "weather in Paris"}}},
+            {"functionCall": {"name": "get_weather",
+                              "args": {"query": "weather in Paris (2)"}}}])
+        # Each call comes whole, in a chunk of its own.
+        calls = [c for c in chunks if "functionCall" in c["candidates"][0]["content"]["parts"][0]]
+        self.assertEqual(len(calls), 2)
+        # Pieces of 8 characters are the tokens.
+        self.assertEqual(body["usageMetadata"]["candidatesTokenCount"], 2 * 4)
+
+        named = self.unary(content="q", tools=WEATHER_DECLARATIONS, toolConfig={
+            "functionCallingConfig": {"mode": "ANY", "allowedFunctionNames": ["get_time"]}})
+        self.assertEqual(named["candidates"][0]["content"]["parts"][0]["functionCall"]["name"],
+                         "get_time")
+        directive = self.unary("gemini-test?tool=get_time", content="q",
+                               tools=WEATHER_DECLARATIONS)
+        self.assertEqual(
+            directive["candidates"][0]["content"]["parts"][0]["functionCall"]["name"], "get_time")
+        none = self.unary("gemini-test?tokens=2", content="q", tools=WEATHER_DECLARATIONS,
+                          toolConfig={"functionCallingConfig": {"mode": "NONE"}})
+        self.assertEqual(none["candidates"][0]["content"]["parts"], [{"text": "Echo: q"}])
+
+    def test_function_response_turn(self):
+        contents = [
+            {"role": "user", "parts": [{"text": "weather?"}]},
+            {"role": "model", "parts": [{"functionCall": {"name": "get_weather",
+                                                          "args": {"query": "weather?"}}}]},
+            {"role": "user", "parts": [
+                {"functionResponse": {"name": "get_weather", "response": {"result": "18C"}}},
+                {"functionResponse": {"name": "get_weather", "response": {"temp": 20}}}]}]
+        body, _ = self.assert_stream_matches_unary(contents=contents, tools=WEATHER_DECLARATIONS)
+        self.assertEqual(body["candidates"][0]["content"]["parts"],
+                         [{"text": 'Tool result: 18C {"temp":20}'}])
+        self.assertEqual(body["usageMetadata"]["promptTokenCount"], 1 + 1 + 1)
+
+    def test_thoughts_and_signature(self):
+        hidden, chunks = self.assert_stream_matches_unary("gemini-test?reasoning=3&tokens=2")
+        n = hidden["responseId"][len("resp_fake_"):]
+        self.assertEqual(hidden["candidates"][0]["content"]["parts"],
+                         [{"text": "Echo: hi", "thoughtSignature": "sig_fake_" + n}])
+        self.assertEqual(hidden["usageMetadata"]["thoughtsTokenCount"], 3)
+        self.assertEqual(hidden["usageMetadata"]["totalTokenCount"], 2 + 2 + 3)
+        self.assertEqual(len(chunks), 3)  # hidden thoughts send nothing
+
+        config = {"thinkingConfig": {"includeThoughts": True}}
+        shown, _ = self.assert_stream_matches_unary(
+            "gemini-test?reasoning=3", content="weather", tools=WEATHER_DECLARATIONS,
+            generationConfig=config)
+        n = shown["responseId"][len("resp_fake_"):]
+        self.assertEqual(shown["candidates"][0]["content"]["parts"], [
+            {"text": "Thinking about: weather", "thought": True},
+            {"functionCall": {"name": "get_weather", "args": {"query": "weather"}},
+             "thoughtSignature": "sig_fake_" + n}])
+
+        # A thinking budget without reasoning=: `tokens` thoughts.
+        budget = self.unary("gemini-test?tokens=2", generationConfig={
+            "thinkingConfig": {"thinkingBudget": 1024}})
+        self.assertEqual(budget["usageMetadata"]["thoughtsTokenCount"], 2)
+        # Cut during the thoughts: the signature on an empty text part.
+        cut, chunks = self.assert_stream_matches_unary(
+            "gemini-test?reasoning=5", generationConfig={"maxOutputTokens": 3})
+        self.assertEqual(cut["candidates"][0]["finishReason"], "MAX_TOKENS")
+        self.assertEqual(without_gemini_numbers(cut["candidates"][0]["content"]["parts"]),
+                         [{"text": "", "thoughtSignature": "sig_fake_N"}])
+        self.assertEqual(without_gemini_numbers(chunks[-1]["candidates"][0]["content"]["parts"]),
+                         [{"text": "", "thoughtSignature": "sig_fake_N"}])
+
+    def test_json_max_tokens_stop_and_refusal(self):
+        schema = {"type": "object", "properties": {"query": {"type": "string"},
+                                                   "n": {"type": "integer"}}}
+        body, _ = self.assert_stream_matches_unary(content="json please", generationConfig={
+            "responseMimeType": "application/json", "responseJsonSchema": schema})
+        self.assertEqual(json.loads(body["candidates"][0]["content"]["parts"][0]["text"]),
+                         {"query": "json please", "n": 42})
+        body = self.unary(generationConfig={"responseMimeType": "application/json"})
+        self.assertEqual(body["candidates"][0]["content"]["parts"][0]["text"],
+                         '{"echo":"hi there"}')
+        body, _ = self.assert_stream_matches_unary(generationConfig={"maxOutputTokens": 2})
+        self.assertEqual(body["candidates"][0]["finishReason"], "MAX_TOKENS")
+        self.assertEqual(body["candidates"][0]["content"]["parts"], [{"text": "Echo: hi "}])
+        body = self.unary(generationConfig={"stopSequences": ["there"]})
+        self.assertEqual(body["candidates"][0]["content"]["parts"], [{"text": "Echo: hi "}])
+        self.assertEqual(body["candidates"][0]["finishReason"], "STOP")
+        body, _ = self.assert_stream_matches_unary("gemini-test?refusal=1")
+        self.assertEqual(body["candidates"][0]["finishReason"], "SAFETY")
+
+    def test_blocked_prompt(self):
+        body = self.unary("gemini-test?blocked=SAFETY")
+        self.assertNotIn("candidates", body)
+        self.assertEqual(body["promptFeedback"]["blockReason"], "SAFETY")
+        self.assertEqual(body["usageMetadata"], {"promptTokenCount": 2, "totalTokenCount": 2})
+        resp = self.request("POST", gemini_path("gemini-test?blocked=OTHER", stream=True),
+                            gemini_body())
+        chunks = [json.loads(d) for d in resp.sse_data()]
+        self.assertEqual(len(chunks), 1)
+        self.assertEqual(chunks[0]["promptFeedback"]["blockReason"], "OTHER")
+        resp = self.request("POST", gemini_path("gemini-test?blocked=MAYBE"), gemini_body())
+        self.assertEqual(resp.status, 400)
+
+    def test_status_errors(self):
+        cases = {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED",
+                 404: "NOT_FOUND", 429: "RESOURCE_EXHAUSTED", 500: "INTERNAL",
+                 503: "UNAVAILABLE", 504: "DEADLINE_EXCEEDED", 418: "FAILED_PRECONDITION",
+                 599: "INTERNAL"}
+        for status, rpc_status in cases.items():
+            for stream in (False, True):
+                resp = self.request("POST", gemini_path("gemini-x?status=%d" % status, stream),
+                                    gemini_body())
+                self.assertEqual(resp.status, status)
+                self.assertEqual(resp.headers["content-type"], "application/json")
+                error = resp.json()["error"]
+                self.assertEqual(error["code"], status)
+                self.assertEqual(error["status"], rpc_status)
+                self.assertNotIn("details", error)
+        self.assertIn("models/gemini-x is not found",
+                      self.request("POST", gemini_path("gemini-x?status=404"),
+                                   gemini_body()).json()["error"]["message"])
+        resp = self.request("POST", gemini_path("gemini-x?status=429&retry_after=7&code=OTHER"),
+                            gemini_body())
+        self.assertNotIn("retry-after", resp.headers)  # Google says it in the body
+        self.assertEqual(resp.json()["error"]["status"], "OTHER")
+        self.assertEqual(resp.json()["error"]["details"],
+                         [{"@type": "type.googleapis.com/google.rpc.RetryInfo",
+                           "retryDelay": "7s"}])
+
+    def test_request_validation(self):
+        cases = [
+            ({"contents": []}, "contents is not specified"),
+            ({"contents": [{"role": "user", "parts": []}]}, "must not be empty"),
+            (gemini_body(n=2), 'Unknown name "n"'),
+            ({"contents": [{"role": "system", "parts": [{"text": "x"}]}]}, "valid role"),
+            ({"contents": [{"parts": [{"text": "x", "inlineData": {}}]}]}, "oneof field 'data'"),
+            ({"contents": [{"parts": [{"thought": True}]}]}, "oneof field 'data'"),
+            ({"contents": [{"parts": [{"functionCall": {"name": "f"}}]}]}, "function call turn"),
+            ({"contents": [{"parts": [{"functionResponse": {"name": "f", "response": 1}}]}]},
+             "response: Expected an object"),
+            (gemini_body(tools=[{"functionDeclarations": [{"description": "x"}]}]),
+             "Name cannot be empty"),
+            (gemini_body(toolConfig={"functionCallingConfig": {"mode": "REQUIRED"}}),
+             "function_calling_config.mode"),
+            (gemini_body(generationConfig={"max_tokens": 5}), 'Unknown name "max_tokens"'),
+            (gemini_body(generationConfig={"responseSchema": {}, "responseJsonSchema": {}}),
+             "mutually exclusive"),
+            (gemini_body(generationConfig={"thinkingConfig": {"thinkingBudget": 1,
+                                                              "thinkingLevel": "high"}}),
+             "only one of thinking budget"),
+            (gemini_body(generationConfig={"maxOutputTokens": 0}), "positive integer"),
+        ]
+        for body, message in cases:
+            resp = self.request("POST", gemini_path(), body)
+            self.assertEqual(resp.status, 400, body)
+            error = resp.json()["error"]
+            self.assertEqual(error["status"], "INVALID_ARGUMENT")
+            self.assertIn(message, error["message"], body)
+        for path in (gemini_path("gemini-test?nonsense=1"),
+                     "/v1beta/models/gemini-test:streamGenerateContent"):
+            resp = self.request("POST", path, gemini_body())
+            self.assertEqual(resp.status, 400)
+        resp = self.request("POST", gemini_path(), b"{not json")
+        self.assertEqual(resp.status, 400)
+
+    def test_faults(self):
+        resp = self.request("POST", gemini_path("gemini-test?fault=malformed"), gemini_body())
+        self.assertEqual((resp.status, resp.body), (200, b'{"candidates": ['))
+        client = RawClient(self.port)
+        client.send_request("POST", gemini_path("gemini-test?fault=drop"), gemini_body())
+        self.assertEqual(client.read_to_eof(), b"")
+        client.close()
+
+        data = self.request("POST", gemini_path("gemini-test?fault=malformed&tokens=3", True),
+                            gemini_body()).sse_data()
+        self.assertEqual(data[1], '{"candidates": [')
+        self.assertIn('"finishReason":"STOP"', data[-1])
+
+        client = RawClient(self.port)
+        client.send_request("POST", gemini_path("gemini-test?fault=drop&tokens=3", True),
+                            gemini_body())
+        status, _ = client.read_head()
+        self.assertEqual(status, 200)
+        first = client.read_chunk()
+        self.assertIn(b'"Echo: "', first)
+        with self.assertRaises(EOFError):  # no final chunk, no terminating chunk
+            client.read_chunk()
+        client.close()
+
+        # nodone and error_event end properly: the connection stays usable.
+        client = RawClient(self.port)
+        resp = client.request("POST", gemini_path("gemini-test?fault=nodone&tokens=3", True),
+                              gemini_body())
+        chunks = [json.loads(d) for d in resp.sse_data()]
+        self.assertEqual(len(chunks), 3)
+        self.assertFalse(any(c["candidates"][0].get("finishReason") for c in chunks))
+        resp = client.request("POST", gemini_path("gemini-test?fault=error_event&tokens=3", True),
+                              gemini_body())
+        data = resp.sse_data()
+        self.assertEqual(len(data), 2)
+        self.assertEqual(json.loads(data[1])["error"]["status"], "INTERNAL")
+        self.assertEqual(client.request("GET", "/healthz").status, 200)
+        client.close()
+
+    def test_instance_fault_fail_first_and_log(self):
+        self.addCleanup(self.request, "DELETE", "/_fault")
+        self.request("DELETE", "/_requests")
+        self.request("PUT", "/_fault", {"status": 503, "retry_after": 4})
+        resp = self.request("POST", gemini_path("gemini-x?nonsense=1", True), gemini_body())
+        self.assertEqual(resp.status, 503)
+        self.assertEqual(resp.json()["error"], {
+            "code": 503, "message": "The model is overloaded. Please try again later.",
+            "status": "UNAVAILABLE",
+            "details": [{"@type": "type.googleapis.com/google.rpc.RetryInfo",
+                         "retryDelay": "4s"}]})
+        self.request("DELETE", "/_fault")
+        model = "gemini-test?status=500&fail_first=1"
+        self.assertEqual(self.request("POST", gemini_path(model), gemini_body()).status, 500)
+        self.assertEqual(self.request("POST", gemini_path(model), gemini_body()).status, 200)
+        log = self.request("GET", "/_requests").json()
+        self.assertEqual(len(log), 3)
+        self.assertEqual(log[-1]["path"], gemini_path(model))
+        self.assertEqual(log[-1]["body"], gemini_body())
+
+
+class GeminiKeyTest(unittest.TestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        cls.proc, cls.port = start_fakellm("--api_key", "AIza-test-123")
+
+    @classmethod
+    def tearDownClass(cls):
+        stop_fakellm(cls.proc)
+
+    def request(self, method, path, body=None, headers=None):
+        client = RawClient(self.port)
+        try:
+            return client.request(method, path, body, headers)
+        finally:
+            client.close()
+
+    def test_gemini_api_key(self):
+        resp = self.request("POST", gemini_path(), gemini_body(),
+                            {"Authorization": "Bearer AIza-test-123"})
+        self.assertEqual(resp.status, 403)
+        self.assertEqual(resp.json()["error"]["status"], "PERMISSION_DENIED")
+        for headers, path in (({"x-goog-api-key": "AIza-wrong"}, gemini_path()),
+                              ({}, gemini_path() + "?key=AIza-wrong")):
+            resp = self.request("POST", path, gemini_body(), headers)
+            self.assertEqual(resp.status, 400)
+            error = resp.json()["error"]
+            self.assertEqual(error["status"], "INVALID_ARGUMENT")
+            self.assertEqual(error["details"][0]["reason"], "API_KEY_INVALID")
+            self.assertNotIn(b"AIza", resp.body)
+        for headers, path in (({"X-Goog-Api-Key": "AIza-test-123"}, gemini_path()),
+                              ({}, gemini_path() + "?key=AIza-test-123")):
+            self.assertEqual(self.request("POST", path, gemini_body(), headers).status, 200)
+        # The key of another mode does not count here.
+        self.assertEqual(self.request("POST", "/v1/chat/completions", chat_body(),
+                                      {"x-goog-api-key": "AIza-test-123"}).status, 401)
+
+
 class AzureTest(unittest.TestCase):
     """Azure OpenAI mode: deployment paths with api-version, the api-key
     header, content filter annotations and errors."""

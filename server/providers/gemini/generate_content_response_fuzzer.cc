@@ -1,0 +1,35 @@
+// libFuzzer entry point for the Gemini API body parsers, for open-ended
+// fuzzing beyond the seeded generate_content_response_fuzz_test. Needs
+// clang's -fsanitize=fuzzer.
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "llmgateway/v1/generation.pb.h"
+#include "server/providers/gemini/error_body.h"
+#include "server/providers/gemini/generate_content_response.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  const std::string input(reinterpret_cast<const char*>(data), size);
+
+  // Both ways a body can arrive: with spare capacity (parsed in place) and
+  // without (copied first).
+  std::string padded;
+  padded.reserve(size + 64);
+  padded = input;
+  llmgateway::v1::GenerateResponse a;
+  const auto sa =
+      llmgateway::gemini::ParseGenerateContentResponse(padded, "fuzz", &a);
+
+  std::string tight = input;
+  tight.shrink_to_fit();
+  llmgateway::v1::GenerateResponse b;
+  const auto sb =
+      llmgateway::gemini::ParseGenerateContentResponse(tight, "fuzz", &b);
+  if (sa != sb || a.SerializeAsString() != b.SerializeAsString()) {
+    __builtin_trap();
+  }
+
+  llmgateway::gemini::ParseErrorBody(input);
+  return 0;
+}
