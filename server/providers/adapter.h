@@ -112,16 +112,10 @@ class Adapter {
   // upstream_error.h (the adapter only reads its format's error body).
   virtual absl::Status MapHttpError(const HttpErrorResponse& response) const = 0;
 
-  // The provider's API key (empty if none): the engine scrubs it from every
+  // Every secret the adapter sends (the API key, and header values read
+  // from the environment; none empty): the engine scrubs each from every
   // error message, whatever produced it.
-  virtual absl::string_view secret() const = 0;
-
-  // Every secret the adapter sends (the key, and header values read from
-  // the environment), all scrubbed like the key. Default: secret().
-  virtual std::vector<absl::string_view> secrets() const {
-    if (secret().empty()) return {};
-    return {secret()};
-  }
+  virtual std::vector<absl::string_view> secrets() const = 0;
 };
 
 }  // namespace llmgateway

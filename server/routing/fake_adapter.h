@@ -8,6 +8,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "server/providers/adapter.h"
 
@@ -29,7 +30,10 @@ class FakeAdapter final : public Adapter {
   std::unique_ptr<StreamDecoder> NewStreamDecoder() const override;
   // The body is the upstream's message.
   absl::Status MapHttpError(const HttpErrorResponse& response) const override;
-  absl::string_view secret() const override { return secret_; }
+  std::vector<absl::string_view> secrets() const override {
+    if (secret_.empty()) return {};
+    return {secret_};
+  }
 
  private:
   std::string name_;

@@ -37,7 +37,10 @@ class AnthropicAdapter final : public Adapter {
       llmgateway::v1::GenerateResponse* out) const override;
   std::unique_ptr<StreamDecoder> NewStreamDecoder() const override;
   absl::Status MapHttpError(const HttpErrorResponse& response) const override;
-  absl::string_view secret() const override { return api_key_; }
+  std::vector<absl::string_view> secrets() const override {
+    if (api_key_.empty()) return {};
+    return {api_key_};
+  }
 
  private:
   const config::Provider config_;

@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
@@ -51,7 +52,7 @@ TEST(AnthropicAdapterTest, Identity) {
   AnthropicAdapter a(Config(), kKey);
   EXPECT_EQ(a.name(), "claude");
   EXPECT_EQ(a.kind(), "anthropic");
-  EXPECT_EQ(a.secret(), kKey);
+  EXPECT_EQ(a.secrets(), std::vector<absl::string_view>{kKey});
 }
 
 TEST(AnthropicAdapterTest, UnaryRequest) {
@@ -83,7 +84,7 @@ TEST(AnthropicAdapterTest, StreamedRequestWithoutKey) {
                           "Accept: text/event-stream",
                           "anthropic-version: 2023-06-01"));
   EXPECT_THAT(r->body, HasSubstr(R"("stream":true)"));
-  EXPECT_TRUE(a.secret().empty());
+  EXPECT_TRUE(a.secrets().empty());
 }
 
 TEST(AnthropicAdapterTest, ConfigShapesTheBody) {

@@ -49,7 +49,10 @@ class GeminiAdapter final : public Adapter {
   // (400 API_KEY_INVALID) as UPSTREAM_AUTH_FAILED, and RetryInfo from the
   // Retry-After header, else from the body's google.rpc.RetryInfo.
   absl::Status MapHttpError(const HttpErrorResponse& response) const override;
-  absl::string_view secret() const override { return api_key_; }
+  std::vector<absl::string_view> secrets() const override {
+    if (api_key_.empty()) return {};
+    return {api_key_};
+  }
 
  private:
   const config::Provider config_;

@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
@@ -53,7 +54,7 @@ TEST(GeminiAdapterTest, Identity) {
   GeminiAdapter a(Config(), kKey);
   EXPECT_EQ(a.name(), "google");
   EXPECT_EQ(a.kind(), "gemini");
-  EXPECT_EQ(a.secret(), kKey);
+  EXPECT_EQ(a.secrets(), std::vector<absl::string_view>{kKey});
 }
 
 TEST(GeminiAdapterTest, UnaryRequest) {
@@ -78,7 +79,7 @@ TEST(GeminiAdapterTest, StreamedRequestWithoutKey) {
   EXPECT_THAT(r->headers,
               ElementsAre("Content-Type: application/json", "Accept: text/event-stream"));
   EXPECT_THAT(r->body, Not(HasSubstr("stream")));
-  EXPECT_TRUE(a.secret().empty());
+  EXPECT_TRUE(a.secrets().empty());
 }
 
 TEST(GeminiAdapterTest, ModelIsOnePathSegment) {

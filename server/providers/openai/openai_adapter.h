@@ -29,7 +29,6 @@ class OpenAiAdapter final : public Adapter {
                              llmgateway::v1::GenerateResponse* out) const override;
   std::unique_ptr<StreamDecoder> NewStreamDecoder() const override;
   absl::Status MapHttpError(const HttpErrorResponse& response) const override;
-  absl::string_view secret() const override { return api_key_; }
   std::vector<absl::string_view> secrets() const override;
 
  private:
