@@ -4,7 +4,8 @@
 // deployment), and the v1 path. Checks what goes upstream (URL, key header,
 // extra headers, one of them a secret from the environment), Azure's stream
 // (its first chunk has no id and no choices), both content filter outcomes,
-// Azure's errors, and a fallback from a failing deployment.
+// Azure's errors, a fallback from a failing deployment, and one request
+// that fails over from Azure to Anthropic to Gemini.
 #include <fstream>
 #include <memory>
 #include <string>
@@ -70,7 +71,18 @@ class AzureServers : public ::testing::Environment {
         "models { name: \"wrong-key\" provider: \"azure-bearer\" upstream_model: \"fake-model\" }\n",
         "models { name: \"azure-down\" provider: \"azure\" upstream_model: "
         "\"fake-model?status=503\" fallbacks: \"gpt-up\" }\n",
-        "models { name: \"gpt-up\" provider: \"gpt\" upstream_model: \"fake-model\" }\n");
+        "models { name: \"gpt-up\" provider: \"gpt\" upstream_model: \"fake-model\" }\n",
+        // One request through three wire formats: Azure (OpenAI), then
+        // Anthropic, then Gemini.
+        "providers { name: \"claude\" kind: \"anthropic\" base_url: \"", resource,
+        "/v1\" api_key_env: \"OPENAI_API_KEY\" }\n",
+        "providers { name: \"gemini\" kind: \"gemini\" base_url: \"", resource,
+        "/v1beta\" api_key_env: \"OPENAI_API_KEY\" }\n",
+        "models { name: \"three-formats\" provider: \"azure\" upstream_model: "
+        "\"fake-model?status=503\" fallbacks: \"claude-down\" fallbacks: \"gemini-up\" }\n",
+        "models { name: \"claude-down\" provider: \"claude\" upstream_model: "
+        "\"fake-model?status=503\" }\n",
+        "models { name: \"gemini-up\" provider: \"gemini\" upstream_model: \"fake-model\" }\n");
     const std::string path = TempPath("azure.textproto");
     {
       std::ofstream file(path);
@@ -207,6 +219,22 @@ TEST(AzureIntegrationTest, AFailingDeploymentFallsBack) {
   ASSERT_TRUE(Generate(Prompt("azure-down", "azure-fallback"), &response).ok());
   EXPECT_EQ(response.provider(), "gpt");
   EXPECT_EQ(response.text(), "Echo: azure-fallback lorem ipsum dolor sit amet consectetur");
+}
+
+TEST(AzureIntegrationTest, OneRequestThroughThreeWireFormats) {
+  GenerateResponse response;
+  ASSERT_TRUE(Generate(Prompt("three-formats", "three-formats-marker"), &response).ok());
+  EXPECT_EQ(response.provider(), "gemini");
+  EXPECT_EQ(response.text(), "Echo: three-formats-marker lorem ipsum dolor sit amet consectetur");
+  std::vector<std::string> paths;
+  for (const RecordedRequest& sent : testing::RecordedRequests(servers->fakellm->port())) {
+    if (absl::StrContains(sent.body, "three-formats-marker")) paths.push_back(sent.path);
+  }
+  EXPECT_EQ(paths, (std::vector<std::string>{
+                       "/openai/deployments/fake-model%3Fstatus%3D503/chat/completions"
+                       "?api-version=2024-10-21",
+                       "/v1/messages",
+                       "/v1beta/models/fake-model:generateContent"}));
 }
 
 }  // namespace
