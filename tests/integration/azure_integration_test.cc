@@ -18,14 +18,16 @@
 #include "llmgateway/v1/generation.grpc.pb.h"
 #include "tests/integration/fakellm_client.h"
 #include "tests/integration/gateway_fixture.h"
+#include "tests/integration/provider_calls.h"
 #include "tests/integration/subprocess.h"
 
 namespace llmgateway {
 namespace {
 
 using ::llmgateway::testing::CallError;
+using ::llmgateway::testing::Collected;
+using ::llmgateway::testing::Prompt;
 using ::llmgateway::testing::Decode;
-using ::llmgateway::testing::FindRequest;
 using ::llmgateway::testing::RecordedRequest;
 using ::llmgateway::testing::Subprocess;
 using ::llmgateway::testing::TempPath;
@@ -91,52 +93,32 @@ class AzureServers : public ::testing::Environment {
     gateway = testing::StartGateway(
         testing::FakeLlmBaseUrl(*fakellm), {"--config=" + path}, "azure-gateway.log",
         {absl::StrCat("AZURE_TENANT_SECRET=", kTenantSecret), "OTHER_KEY=not-the-key-123456"});
-    stub = v1::Generation::NewStub(testing::ChannelTo(*gateway));
+    stub_channel = testing::ChannelTo(*gateway);
   }
 
   void TearDown() override {
     const std::string log = gateway->ReadStderr();
     EXPECT_FALSE(absl::StrContains(log, kApiKey));
     EXPECT_FALSE(absl::StrContains(log, kTenantSecret));
-    stub.reset();
+    stub_channel.reset();
     gateway.reset();
     fakellm.reset();
   }
 
   std::unique_ptr<Subprocess> fakellm;
   std::unique_ptr<Subprocess> gateway;
-  std::unique_ptr<v1::Generation::Stub> stub;
+  std::shared_ptr<grpc::Channel> stub_channel;
 };
 
 AzureServers* const servers =
     static_cast<AzureServers*>(::testing::AddGlobalTestEnvironment(new AzureServers()));
 
-GenerateRequest Prompt(const std::string& model, const std::string& text) {
-  GenerateRequest request;
-  request.set_model(model);
-  request.set_prompt(text);
-  return request;
-}
-
 grpc::Status Generate(const GenerateRequest& request, GenerateResponse* response) {
-  grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
-  return servers->stub->Generate(&context, request, response);
-}
-
-grpc::Status Stream(const GenerateRequest& request, std::vector<GenerateStreamResponse>* chunks) {
-  grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
-  auto reader = servers->stub->GenerateStream(&context, request);
-  GenerateStreamResponse chunk;
-  while (reader->Read(&chunk)) chunks->push_back(chunk);
-  return reader->Finish();
+  return testing::GenerateOn(*servers->stub_channel, request, response);
 }
 
 RecordedRequest Sent(const std::string& marker) {
-  std::optional<RecordedRequest> sent = FindRequest(servers->fakellm->port(), marker);
-  EXPECT_TRUE(sent.has_value()) << marker;
-  return sent.value_or(RecordedRequest());
+  return testing::SentOnceWith(servers->fakellm->port(), marker);
 }
 
 TEST(AzureIntegrationTest, DeploymentsPathWithApiVersionApiKeyAndHeaders) {
@@ -163,16 +145,15 @@ TEST(AzureIntegrationTest, V1Path) {
 }
 
 TEST(AzureIntegrationTest, StreamSkipsAzuresPromptFilterChunk) {
-  std::vector<GenerateStreamResponse> chunks;
-  ASSERT_TRUE(Stream(Prompt("gpt-4o", "azure-stream"), &chunks).ok());
+  Collected stream = testing::StreamOn(*servers->stub_channel, Prompt("gpt-4o", "azure-stream"));
+  ASSERT_TRUE(stream.status.ok());
+  const std::vector<GenerateStreamResponse>& chunks = stream.messages;
   ASSERT_FALSE(chunks.empty());
   // The first message names the answer: Azure's id-less first chunk must
   // not be taken for it.
   EXPECT_FALSE(chunks.front().id().empty());
   EXPECT_EQ(chunks.front().model(), "fake-model");
-  std::string text;
-  for (const GenerateStreamResponse& chunk : chunks) text += chunk.text();
-  EXPECT_EQ(text, "Echo: azure-stream lorem ipsum dolor sit amet consectetur");
+  EXPECT_EQ(stream.text, "Echo: azure-stream lorem ipsum dolor sit amet consectetur");
   EXPECT_EQ(chunks.back().finish_reason(), v1::FINISH_REASON_STOP);
 }
 
@@ -183,8 +164,9 @@ TEST(AzureIntegrationTest, PromptFilteredIsInvalidArgumentContentFiltered) {
   EXPECT_EQ(error.info.reason(), "CONTENT_FILTERED");
   EXPECT_TRUE(absl::StrContains(error.message, "content management policy")) << error.message;
 
-  std::vector<GenerateStreamResponse> chunks;
-  error = Decode(Stream(Prompt("fake-model?content_filter=prompt", "x"), &chunks));
+  error = Decode(
+      testing::StreamOn(*servers->stub_channel, Prompt("fake-model?content_filter=prompt", "x"))
+          .status);
   EXPECT_EQ(error.code, grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(error.info.reason(), "CONTENT_FILTERED");
 }
@@ -193,10 +175,11 @@ TEST(AzureIntegrationTest, FilteredCompletionEndsWithContentFilter) {
   GenerateResponse response;
   ASSERT_TRUE(Generate(Prompt("fake-model?content_filter=completion", "x"), &response).ok());
   EXPECT_EQ(response.finish_reason(), v1::FINISH_REASON_CONTENT_FILTER);
-  std::vector<GenerateStreamResponse> chunks;
-  ASSERT_TRUE(Stream(Prompt("fake-model?content_filter=completion", "x"), &chunks).ok());
-  ASSERT_FALSE(chunks.empty());
-  EXPECT_EQ(chunks.back().finish_reason(), v1::FINISH_REASON_CONTENT_FILTER);
+  Collected stream =
+      testing::StreamOn(*servers->stub_channel, Prompt("fake-model?content_filter=completion", "x"));
+  ASSERT_TRUE(stream.status.ok());
+  ASSERT_FALSE(stream.messages.empty());
+  EXPECT_EQ(stream.messages.back().finish_reason(), v1::FINISH_REASON_CONTENT_FILTER);
 }
 
 TEST(AzureIntegrationTest, AzuresErrorsMapOntoTheContract) {
@@ -227,8 +210,9 @@ TEST(AzureIntegrationTest, OneRequestThroughThreeWireFormats) {
   EXPECT_EQ(response.provider(), "gemini");
   EXPECT_EQ(response.text(), "Echo: three-formats-marker lorem ipsum dolor sit amet consectetur");
   std::vector<std::string> paths;
-  for (const RecordedRequest& sent : testing::RecordedRequests(servers->fakellm->port())) {
-    if (absl::StrContains(sent.body, "three-formats-marker")) paths.push_back(sent.path);
+  for (const RecordedRequest& sent :
+       testing::SentWith(servers->fakellm->port(), "three-formats-marker")) {
+    paths.push_back(sent.path);
   }
   EXPECT_EQ(paths, (std::vector<std::string>{
                        "/openai/deployments/fake-model%3Fstatus%3D503/chat/completions"

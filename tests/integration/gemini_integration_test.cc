@@ -31,12 +31,15 @@
 #include "llmgateway/v1/generation.grpc.pb.h"
 #include "tests/integration/fakellm_client.h"
 #include "tests/integration/gateway_fixture.h"
+#include "tests/integration/provider_calls.h"
 #include "tests/integration/subprocess.h"
 
 namespace llmgateway {
 namespace {
 
 using ::llmgateway::testing::CallError;
+using ::llmgateway::testing::Collected;
+using ::llmgateway::testing::Prompt;
 using ::llmgateway::testing::Decode;
 using ::llmgateway::testing::JsonAt;
 using ::llmgateway::testing::RecordedRequest;
@@ -124,67 +127,22 @@ class GeminiServers : public ::testing::Environment {
 GeminiServers* const servers =
     static_cast<GeminiServers*>(::testing::AddGlobalTestEnvironment(new GeminiServers()));
 
-GenerateRequest Parse(const std::string& textproto) {
-  GenerateRequest request;
-  EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(textproto, &request)) << textproto;
-  return request;
-}
-
-GenerateRequest Prompt(const std::string& model, const std::string& prompt) {
-  GenerateRequest request;
-  request.set_model(model);
-  request.set_prompt(prompt);
-  return request;
-}
-
-std::chrono::system_clock::time_point Deadline() {
-  return std::chrono::system_clock::now() + std::chrono::seconds(30);
-}
+GenerateRequest Parse(const std::string& textproto) { return testing::ParseRequest(textproto); }
 
 grpc::Status Generate(const GenerateRequest& request, GenerateResponse* response) {
-  auto stub = v1::Generation::NewStub(servers->channel);
-  grpc::ClientContext context;
-  context.set_deadline(Deadline());
-  return stub->Generate(&context, request, response);
+  return testing::GenerateOn(*servers->channel, request, response);
 }
-
-// A whole stream, as a caller assembles it.
-struct Collected {
-  std::vector<GenerateStreamResponse> messages;
-  std::string text;
-  grpc::Status status;
-};
 
 Collected Stream(const GenerateRequest& request) {
-  auto stub = v1::Generation::NewStub(servers->channel);
-  grpc::ClientContext context;
-  context.set_deadline(Deadline());
-  auto reader = stub->GenerateStream(&context, request);
-  Collected collected;
-  GenerateStreamResponse message;
-  while (reader->Read(&message)) {
-    collected.text += message.text();
-    collected.messages.push_back(message);
-  }
-  collected.status = reader->Finish();
-  return collected;
+  return testing::StreamOn(*servers->channel, request);
 }
 
-// Every upstream request whose body contains `marker`, oldest first.
 std::vector<RecordedRequest> Sent(const std::string& marker) {
-  std::vector<RecordedRequest> found;
-  for (RecordedRequest& r : RecordedRequests(servers->fakellm->port())) {
-    if (absl::StrContains(r.body, marker)) found.push_back(std::move(r));
-  }
-  return found;
+  return testing::SentWith(servers->fakellm->port(), marker);
 }
 
-// The one upstream request with `marker` (a failure if there is not exactly
-// one).
 RecordedRequest SentOnce(const std::string& marker) {
-  std::vector<RecordedRequest> found = Sent(marker);
-  EXPECT_EQ(found.size(), 1u) << "upstream requests with " << marker;
-  return found.empty() ? RecordedRequest{} : found.back();
+  return testing::SentOnceWith(servers->fakellm->port(), marker);
 }
 
 std::string Header(const RecordedRequest& r, const std::string& name) {
