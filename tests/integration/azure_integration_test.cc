@@ -2,7 +2,8 @@
 // mode, configured both ways Azure is deployed: the deployments path with
 // api-version and an `api-key` header (the alias's upstream_model is the
 // deployment), and the v1 path. Checks what goes upstream (URL, key header,
-// extra headers, one of them a secret from the environment), Azure's stream
+// extra headers, one of them a secret from the environment), a tools round
+// trip and an image, Azure's stream
 // (its first chunk has no id and no choices), both content filter outcomes,
 // Azure's errors, a fallback from a failing deployment, and one request
 // that fails over from Azure to Anthropic to Gemini.
@@ -219,6 +220,70 @@ TEST(AzureIntegrationTest, OneRequestThroughThreeWireFormats) {
                        "?api-version=2024-10-21",
                        "/v1/messages",
                        "/v1beta/models/fake-model:generateContent"}));
+}
+
+TEST(AzureIntegrationTest, ToolCallThenToolResultThroughTheDeploymentPath) {
+  const std::string question = "weather in Oslo azure-tools-marker";
+  GenerateRequest first = testing::ParseRequest(R"pb(
+    model: "gpt-4o"
+    tools {
+      name: "get_weather"
+      parameters {
+        fields {
+          key: "type"
+          value { string_value: "object" }
+        }
+      }
+    }
+    tool_choice { mode: MODE_REQUIRED function_name: "get_weather" }
+  )pb");
+  v1::Message* user = first.add_messages();
+  user->set_role(v1::ROLE_USER);
+  user->add_parts()->set_text(question);
+  GenerateResponse call;
+  ASSERT_TRUE(Generate(first, &call).ok());
+  EXPECT_EQ(call.finish_reason(), v1::FINISH_REASON_TOOL_CALLS);
+  ASSERT_EQ(call.message().parts_size(), 1);
+  ASSERT_TRUE(call.message().parts(0).has_tool_call());
+  const v1::ToolCall tool_call = call.message().parts(0).tool_call();
+  EXPECT_EQ(tool_call.name(), "get_weather");
+  EXPECT_EQ(tool_call.arguments(), absl::StrCat(R"({"query":")", question, R"("})"));
+  const RecordedRequest sent = Sent("azure-tools-marker");
+  EXPECT_EQ(sent.path, "/openai/deployments/fake-model/chat/completions?api-version=2024-10-21");
+  EXPECT_EQ(testing::JsonAt(sent.body, "/tool_choice/function/name"), "\"get_weather\"");
+
+  // Turn 2: the assistant message as it came, then the tool's result.
+  GenerateRequest second;
+  second.set_model("gpt-4o");
+  *second.add_messages() = first.messages(0);
+  *second.add_messages() = call.message();
+  v1::Message* tool = second.add_messages();
+  tool->set_role(v1::ROLE_TOOL);
+  v1::ToolResult* result = tool->add_parts()->mutable_tool_result();
+  result->set_tool_call_id(tool_call.id());
+  result->set_content("3C and snow azure-result-marker");
+  GenerateResponse answer;
+  ASSERT_TRUE(Generate(second, &answer).ok());
+  EXPECT_EQ(answer.text(), "Tool result: 3C and snow azure-result-marker");
+  EXPECT_EQ(answer.finish_reason(), v1::FINISH_REASON_STOP);
+}
+
+TEST(AzureIntegrationTest, AnImageGoesAsADataUrlThroughTheV1Path) {
+  GenerateRequest request;
+  request.set_model("gpt-4o-v1");
+  v1::Message* user = request.add_messages();
+  user->set_role(v1::ROLE_USER);
+  user->add_parts()->set_text("what is this azure-image-marker");
+  v1::Media* image = user->add_parts()->mutable_media();
+  image->set_mime_type("image/png");
+  image->set_data(std::string("\x89PNG\r\n\x1a\n", 8));
+  GenerateResponse response;
+  ASSERT_TRUE(Generate(request, &response).ok());
+  EXPECT_EQ(response.text(), "Echo: what is this azure-image-marker lorem ipsum dolor");
+  const RecordedRequest sent = Sent("azure-image-marker");
+  EXPECT_EQ(sent.path, "/openai/v1/chat/completions");
+  EXPECT_EQ(testing::JsonAt(sent.body, "/messages/0/content/1"),
+            R"({"type":"image_url","image_url":{"url":"data:image/png;base64,iVBORw0KGgo="}})");
 }
 
 }  // namespace
