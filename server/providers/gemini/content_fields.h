@@ -4,7 +4,8 @@
 // views, with the mappings of its parts, finishReason and usageMetadata onto
 // v1 that the unary parser and the stream decoder must agree on.
 //
-// How the format's parts map (documented for callers in docs/call-engine.md):
+// How the format's parts map (for callers: README.md; the reasons:
+// docs/engineering-notes.md):
 // - a part with `thought: true` is reasoning: Reasoning{text, signature}
 //   (ReasoningDelta in a stream);
 // - a `thoughtSignature` on any other part (text, functionCall) comes as a
