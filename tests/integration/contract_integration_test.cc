@@ -12,9 +12,12 @@
 #include "llmgateway/v1/generation.grpc.pb.h"
 #include "tests/integration/fakellm_client.h"
 #include "tests/integration/gateway_fixture.h"
+#include "tests/integration/provider_calls.h"
 
 namespace llmgateway {
 namespace {
+
+using ::llmgateway::testing::kWeatherTool;
 
 using ::llmgateway::testing::CallError;
 using ::llmgateway::testing::Decode;
@@ -77,36 +80,6 @@ TEST(ContractIntegrationTest, ImagePartsByUriAndBytesArriveAsContentParts) {
             R"({"type":"image_url","image_url":{"url":"data:image/jpeg;base64,/9j/"}}])");
 }
 
-constexpr char kWeatherTool[] = R"pb(
-  tools {
-    name: "get_weather"
-    description: "Current weather for a city"
-    parameters {
-      fields {
-        key: "type"
-        value { string_value: "object" }
-      }
-      fields {
-        key: "properties"
-        value {
-          struct_value {
-            fields {
-              key: "query"
-              value {
-                struct_value {
-                  fields {
-                    key: "type"
-                    value { string_value: "string" }
-                  }
-                }
-              }
-            }
-          }
-        }
-      }
-    }
-  }
-)pb";
 
 TEST(ContractIntegrationTest, TwoTurnToolLoop) {
   GenerateRequest first = Parse(absl::StrCat(

@@ -39,6 +39,7 @@ namespace {
 
 using ::llmgateway::testing::CallError;
 using ::llmgateway::testing::Collected;
+using ::llmgateway::testing::kWeatherTool;
 using ::llmgateway::testing::Prompt;
 using ::llmgateway::testing::Decode;
 using ::llmgateway::testing::JsonAt;
@@ -151,44 +152,10 @@ std::string Header(const RecordedRequest& r, const std::string& name) {
 
 // "resp_fake_12" -> "12": fakellm numbers every id and signature of one
 // answer alike.
-std::string FakeNumber(const std::string& id) {
-  const std::string prefix = "resp_fake_";
-  EXPECT_TRUE(absl::StartsWith(id, prefix)) << id;
-  return absl::StartsWith(id, prefix) ? id.substr(prefix.size()) : "<no number>";
-}
+std::string FakeNumber(const std::string& id) { return testing::FakeNumber(id, "resp_fake_"); }
 
 std::string Quoted(const std::string& s) { return absl::StrCat("\"", s, "\""); }
 
-constexpr char kWeatherTool[] = R"pb(
-  tools {
-    name: "get_weather"
-    description: "Current weather for a city"
-    parameters {
-      fields {
-        key: "type"
-        value { string_value: "object" }
-      }
-      fields {
-        key: "properties"
-        value {
-          struct_value {
-            fields {
-              key: "query"
-              value {
-                struct_value {
-                  fields {
-                    key: "type"
-                    value { string_value: "string" }
-                  }
-                }
-              }
-            }
-          }
-        }
-      }
-    }
-  }
-)pb";
 
 // --- 1. Unary Generate -----------------------------------------------------
 

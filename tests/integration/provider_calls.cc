@@ -52,6 +52,11 @@ Collected StreamOn(grpc::Channel& channel, const v1::GenerateRequest& request) {
   return collected;
 }
 
+std::string FakeNumber(const std::string& id, const std::string& prefix) {
+  EXPECT_TRUE(absl::StartsWith(id, prefix)) << id;
+  return absl::StartsWith(id, prefix) ? id.substr(prefix.size()) : "<no number>";
+}
+
 std::vector<RecordedRequest> SentWith(int port, const std::string& marker) {
   std::vector<RecordedRequest> found;
   for (RecordedRequest& r : RecordedRequests(port)) {

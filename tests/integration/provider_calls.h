@@ -12,6 +12,43 @@
 
 namespace llmgateway::testing {
 
+// A get_weather tool (one string parameter, "query"), as GenerateRequest
+// text format to append to a request's.
+inline constexpr char kWeatherTool[] = R"pb(
+  tools {
+    name: "get_weather"
+    description: "Current weather for a city"
+    parameters {
+      fields {
+        key: "type"
+        value { string_value: "object" }
+      }
+      fields {
+        key: "properties"
+        value {
+          struct_value {
+            fields {
+              key: "query"
+              value {
+                struct_value {
+                  fields {
+                    key: "type"
+                    value { string_value: "string" }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+)pb";
+
+// fakellm numbers every id of one answer alike: "msg_fake_12" with prefix
+// "msg_fake_" -> "12" (a failure if `id` lacks the prefix).
+std::string FakeNumber(const std::string& id, const std::string& prefix);
+
 // A GenerateRequest in text format (a failure if it does not parse).
 llmgateway::v1::GenerateRequest ParseRequest(const std::string& textproto);
 

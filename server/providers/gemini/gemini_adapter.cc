@@ -4,11 +4,11 @@
 #include <string>
 #include <utility>
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "server/common/status_details.h"
+#include "server/providers/common/url_encode.h"
 #include "server/providers/gemini/error_body.h"
 #include "server/providers/gemini/generate_content_request.h"
 #include "server/providers/gemini/generate_content_response.h"
@@ -20,22 +20,7 @@ namespace llmgateway::gemini {
 std::string ModelMethodPath(absl::string_view upstream_model,
                             absl::string_view method) {
   absl::ConsumePrefix(&upstream_model, "models/");
-  std::string path = "models/";
-  path.reserve(path.size() + upstream_model.size() * 3 + method.size() + 1);
-  for (char c : upstream_model) {
-    if (absl::ascii_isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-      path.push_back(c);
-    } else {
-      static constexpr char kHex[] = "0123456789ABCDEF";
-      const unsigned char u = static_cast<unsigned char>(c);
-      path.push_back('%');
-      path.push_back(kHex[u >> 4]);
-      path.push_back(kHex[u & 0xF]);
-    }
-  }
-  path.push_back(':');
-  path.append(method.data(), method.size());
-  return path;
+  return absl::StrCat("models/", providers::PercentEncode(upstream_model), ":", method);
 }
 
 GeminiAdapter::GeminiAdapter(const config::Provider& config, std::string api_key)
