@@ -101,6 +101,12 @@ def llm_gateway_dependencies():
 
     _maybe(
         system_repo,
+        "boringssl",
+        build_files = {"BUILD": "//bazel/systemlibs:openssl.BUILD"},
+    )
+
+    _maybe(
+        system_repo,
         "org_sqlite",
         build_files = {"BUILD": "//bazel/systemlibs:sqlite.BUILD"},
     )

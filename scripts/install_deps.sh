@@ -14,6 +14,7 @@ packages=(
   protobuf-compiler-grpc libgrpc++-dev grpc-proto
   libabsl-dev
   libcurl4-openssl-dev
+  libssl-dev               # SHA-256 of callers' API keys (libcrypto)
   libsimdjson-dev
   libgtest-dev
   libsqlite3-dev libsqlitecpp-dev   # the batch job store

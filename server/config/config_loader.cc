@@ -219,6 +219,65 @@ absl::Status ValidateBatch(const Batch& batch) {
   return absl::OkStatus();
 }
 
+bool IsKeyId(absl::string_view id) {
+  if (id.empty() || id.size() > 64) return false;
+  for (char c : id) {
+    if (!absl::ascii_isalnum(c) && c != '_' && c != '-' && c != '.') return false;
+  }
+  return true;
+}
+
+bool IsSha256Hex(absl::string_view hex) {
+  if (hex.size() != 64) return false;
+  for (char c : hex) {
+    if (!absl::ascii_isdigit(c) && !(c >= 'a' && c <= 'f')) return false;
+  }
+  return true;
+}
+
+absl::Status ValidateAuth(const Auth& auth) {
+  absl::flat_hash_set<std::string> ids;
+  absl::flat_hash_set<std::string> hashes;
+  for (int i = 0; i < auth.keys_size(); ++i) {
+    const ApiKey& key = auth.keys(i);
+    const std::string field = absl::StrCat("auth.keys[", i, "]");
+    if (!IsKeyId(key.id())) {
+      return FieldError(field + ".id",
+                        "must be 1-64 letters, digits, '_', '-' or '.' (it names the key in "
+                        "logs and metrics)");
+    }
+    if (!ids.insert(key.id()).second) {
+      return FieldError(field + ".id", absl::StrCat("\"", key.id(), "\" is used twice"));
+    }
+    if (!IsSha256Hex(key.sha256())) {
+      return FieldError(field + ".sha256",
+                        "must be the key's SHA-256 in lowercase hex (64 characters; "
+                        "`llm_gateway --hash_api_key` prints it)");
+    }
+    if (!hashes.insert(key.sha256()).second) {
+      return FieldError(field + ".sha256", "is another key's too");
+    }
+    for (int j = 0; j < key.models_size(); ++j) {
+      const std::string& model = key.models(j);
+      const size_t star = model.find('*');
+      if (model.empty() || (star != std::string::npos && star != model.size() - 1)) {
+        return FieldError(absl::StrCat(field, ".models[", j, "]"),
+                          "must be a model name, or a prefix ending in '*'");
+      }
+    }
+    const std::pair<absl::string_view, int64_t> limits[] = {
+        {"requests_per_minute", key.requests_per_minute()},
+        {"tokens_per_minute", key.tokens_per_minute()},
+        {"token_budget", key.token_budget()},
+        {"max_concurrent_streams", key.max_concurrent_streams()},
+    };
+    for (const auto& [name, value] : limits) {
+      if (value < 0) return FieldError(absl::StrCat(field, ".", name), "must not be negative");
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<GatewayConfig> ParseConfigText(absl::string_view text,
@@ -401,6 +460,7 @@ absl::Status ValidateConfig(const GatewayConfig& config) {
     return FieldError("max_queued_requests", "must not be negative");
   }
   if (absl::Status s = ValidateBatch(config.batch()); !s.ok()) return s;
+  if (absl::Status s = ValidateAuth(config.auth()); !s.ok()) return s;
   if (!config.metrics_listen().empty() && !IsHostPort(config.metrics_listen())) {
     return FieldError("metrics_listen", "must be HOST:PORT");
   }

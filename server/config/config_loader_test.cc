@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -247,6 +248,34 @@ TEST(ConfigLoaderTest, FlagsOverrideTheFile) {
   ASSERT_EQ(config->providers_size(), 1);
   EXPECT_EQ(config->providers(0).base_url(), "http://b/v1");
   EXPECT_EQ(config->providers(0).api_key_env(), "B");
+}
+
+TEST(ConfigLoaderTest, AuthKeysAreCheckedFieldByField) {
+  const std::string hash(64, 'a');
+  const std::string good = absl::StrCat(kGood, "auth { keys { id: \"team-a\" sha256: \"", hash,
+                                        "\" models: \"fast\" models: \"gpt-4o*\" } }");
+  ASSERT_TRUE(Load(good).ok()) << Load(good).status();
+
+  const std::pair<std::string, std::string> bad[] = {
+      {"keys { id: \"\" sha256: \"" + hash + "\" }", "auth.keys[0].id"},
+      {"keys { id: \"a b\" sha256: \"" + hash + "\" }", "auth.keys[0].id"},
+      {"keys { id: \"a\" sha256: \"ABC\" }", "auth.keys[0].sha256: must be"},
+      {"keys { id: \"a\" sha256: \"" + std::string(64, 'A') + "\" }", "auth.keys[0].sha256"},
+      {"keys { id: \"a\" sha256: \"" + hash + "\" } keys { id: \"a\" sha256: \"" +
+           std::string(64, 'b') + "\" }",
+       "auth.keys[1].id: \"a\" is used twice"},
+      {"keys { id: \"a\" sha256: \"" + hash + "\" } keys { id: \"b\" sha256: \"" + hash +
+           "\" }",
+       "auth.keys[1].sha256: is another key's too"},
+      {"keys { id: \"a\" sha256: \"" + hash + "\" models: \"g*pt\" }", "auth.keys[0].models[0]"},
+      {"keys { id: \"a\" sha256: \"" + hash + "\" requests_per_minute: -1 }",
+       "auth.keys[0].requests_per_minute: must not be negative"},
+  };
+  for (const auto& [auth, expected] : bad) {
+    absl::StatusOr<GatewayConfig> config = Load(absl::StrCat(kGood, "auth { ", auth, " }"));
+    ASSERT_FALSE(config.ok()) << auth;
+    EXPECT_THAT(config.status().message(), HasSubstr(expected)) << auth;
+  }
 }
 
 }  // namespace
