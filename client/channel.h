@@ -31,6 +31,9 @@ struct ClientOptions {
   absl::Duration keepalive_timeout = absl::Seconds(10);
   // Null: plaintext (grpc::InsecureChannelCredentials()).
   std::shared_ptr<grpc::ChannelCredentials> credentials;
+  // The caller's API key for a gateway with caller auth: sent as
+  // `authorization: Bearer KEY` metadata on every call. Empty: none.
+  std::string api_key;
 };
 
 // The service config (JSON) that carries the retry policy for every

@@ -124,6 +124,11 @@ void GatewayClient::SetDeadline(grpc::ClientContext& context) const {
   if (options_.timeout != absl::InfiniteDuration()) {
     context.set_deadline(absl::ToChronoTime(absl::Now() + options_.timeout));
   }
+  Authorize(context);
+}
+
+void GatewayClient::Authorize(grpc::ClientContext& context) const {
+  if (!options_.api_key.empty()) context.AddMetadata("authorization", "Bearer " + options_.api_key);
 }
 
 absl::StatusOr<v1::GenerateResponse> GatewayClient::Generate(const v1::GenerateRequest& request) {
@@ -224,6 +229,7 @@ absl::StatusOr<int> GatewayClient::ReadBatchJobResults(const std::string& id, in
   while (true) {
     // No deadline: a job's results can take long to stream.
     grpc::ClientContext context;
+    Authorize(context);
     v1::ListBatchJobResultsRequest request;
     request.set_id(id);
     request.set_start_index(next);

@@ -100,7 +100,10 @@ class GatewayClient {
   absl::StatusOr<std::vector<v1::Model>> ListModels();
 
  private:
+  // The client's deadline and the API key's metadata.
   void SetDeadline(grpc::ClientContext& context) const;
+  // The API key's metadata alone (calls without a deadline).
+  void Authorize(grpc::ClientContext& context) const;
   // One unary call with the client's deadline.
   template <typename Stub, typename Request, typename Response>
   absl::StatusOr<Response> Unary(

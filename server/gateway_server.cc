@@ -51,10 +51,12 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
   gateway->router_ = std::make_unique<routing::Router>(config, std::move(by_name));
   gateway->engine_ =
       std::make_unique<routing::CallEngine>(gateway->router_.get(), gateway->http_.get());
+  gateway->authorizer_ = std::make_unique<auth::Authorizer>(config.auth());
   gateway->generation_ = std::make_unique<GenerationService>(GenerationDeps{
-      gateway->engine_.get(), &gateway->tracker_,
+      gateway->engine_.get(), &gateway->tracker_, gateway->authorizer_.get(),
       config.batch().generate_default_concurrency(), config.batch().generate_max_concurrency()});
-  gateway->models_ = std::make_unique<ModelsService>(gateway->router_.get());
+  gateway->models_ =
+      std::make_unique<ModelsService>(gateway->router_.get(), gateway->authorizer_.get());
 
   if (!config.metrics_listen().empty()) {
     absl::StatusOr<std::unique_ptr<metrics::MetricsHttpServer>> metrics_http =
@@ -80,7 +82,8 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
   if (!runner.ok()) return runner.status();
   gateway->batch_runner_ = *std::move(runner);
   gateway->batch_jobs_ = std::make_unique<BatchJobsService>(BatchJobsDeps{
-      gateway->batch_runner_.get(), &gateway->tracker_, config.batch().max_items(),
+      gateway->batch_runner_.get(), &gateway->tracker_, gateway->authorizer_.get(),
+      config.batch().max_items(),
       config.batch().max_request_bytes()});
 
   grpc::EnableDefaultHealthCheckService(true);
@@ -88,7 +91,11 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
   // nothing references): reflection can then describe the health service,
   // so `buf curl --list-methods` and grpcurl's `list` work for every service.
   grpc::health::v1::HealthCheckRequest::descriptor();
-  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  // Must be called before the builder exists to take effect; off when
+  // config says so (health stays: probes carry no key).
+  if (!config.has_reflection() || config.reflection()) {
+    grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  }
   grpc::ServerBuilder builder;
   builder.AddListeningPort(config.listen(), grpc::InsecureServerCredentials(),
                            &gateway->port_);

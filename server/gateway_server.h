@@ -15,6 +15,7 @@
 #include "server/api/call_tracker.h"
 #include "server/api/generation_service.h"
 #include "server/api/models_service.h"
+#include "server/auth/authorizer.h"
 #include "server/batch/job_runner.h"
 #include "server/metrics/metrics_http.h"
 #include "server/config/config.pb.h"
@@ -60,6 +61,7 @@ class GatewayServer {
   std::unique_ptr<routing::CallEngine> engine_;
   std::unique_ptr<batch::JobRunner> batch_runner_;
   CallTracker tracker_;
+  std::unique_ptr<auth::Authorizer> authorizer_;
   std::unique_ptr<GenerationService> generation_;
   std::unique_ptr<ModelsService> models_;
   std::unique_ptr<BatchJobsService> batch_jobs_;

@@ -15,6 +15,8 @@
 #include "absl/flags/usage.h"
 #include "absl/flags/usage_config.h"
 #include "absl/strings/match.h"
+#include "absl/strings/ascii.h"
+#include "server/auth/api_key.h"
 #include "server/common/log.h"
 #include "server/config/config_loader.h"
 #include "server/gateway_server.h"
@@ -36,6 +38,11 @@ ABSL_FLAG(std::string, batch_store, "",
 ABSL_FLAG(std::string, log_format, "",
           "Log lines on stderr as \"text\" or \"json\" (one JSON object per line; "
           "default: the config's log_format, else text).");
+ABSL_FLAG(bool, hash_api_key, false,
+          "Read a caller's API key from stdin, print its SHA-256 (config auth.keys.sha256) "
+          "and exit.");
+ABSL_FLAG(bool, generate_api_key, false,
+          "Print a new random caller API key and its config entry, then exit.");
 ABSL_FLAG(std::string, drain_timeout, "",
           "How long SIGTERM lets calls in flight finish before cancelling them, "
           "e.g. 30s (default: the config's drain_timeout, else 30s).");
@@ -51,6 +58,32 @@ void RaiseFileLimit() {
     limit.rlim_cur = limit.rlim_max;
     setrlimit(RLIMIT_NOFILE, &limit);
   }
+}
+
+// --hash_api_key and --generate_api_key: the key never goes on a command
+// line (shell history, ps) and never into the gateway's config.
+int HashApiKeyFromStdin() {
+  std::string key;
+  char buffer[4096];
+  size_t n;
+  while ((n = std::fread(buffer, 1, sizeof(buffer), stdin)) > 0) key.append(buffer, n);
+  const absl::string_view trimmed = absl::StripAsciiWhitespace(key);
+  if (trimmed.empty()) {
+    std::fprintf(stderr, "--hash_api_key: no key on stdin\n");
+    return 2;
+  }
+  std::printf("%s\n", llmgateway::auth::Sha256Hex(trimmed).c_str());
+  return 0;
+}
+
+int GenerateApiKey() {
+  const std::string key = llmgateway::auth::GenerateApiKey();
+  std::printf(
+      "key (give it to the caller; it is not kept anywhere):\n  %s\n"
+      "config (in auth { ... }; choose the id):\n"
+      "  keys { id: \"NAME\" sha256: \"%s\" }\n",
+      key.c_str(), llmgateway::auth::Sha256Hex(key).c_str());
+  return 0;
 }
 
 std::optional<std::string> IfSet(const absl::Flag<std::string>& flag) {
@@ -89,6 +122,8 @@ int main(int argc, char** argv) {
   usage.contains_helpshort_flags = usage.contains_help_flags;
   absl::SetFlagsUsageConfig(usage);
   absl::ParseCommandLine(argc, argv);
+  if (absl::GetFlag(FLAGS_hash_api_key)) return HashApiKeyFromStdin();
+  if (absl::GetFlag(FLAGS_generate_api_key)) return GenerateApiKey();
   using namespace llmgateway;
   RaiseFileLimit();
   // The flag's format from the first line on (config errors included).

@@ -17,6 +17,9 @@
 ABSL_FLAG(std::string, addr, "",
           "gateway address (host:port or any gRPC target); default $LLM_GATEWAY_ADDR, "
           "else localhost:50051");
+ABSL_FLAG(std::string, api_key_env, "LLM_GATEWAY_API_KEY",
+          "environment variable holding the API key for a gateway with caller auth "
+          "(sent as `authorization: Bearer KEY`; unset or empty: none)");
 ABSL_FLAG(absl::Duration, timeout, absl::Seconds(120),
           "deadline of each call (generate, stream, each poll); 0 for none");
 ABSL_FLAG(int, max_attempts, 3, "attempts of a call that fails with UNAVAILABLE (1: no retry)");
@@ -69,6 +72,10 @@ int main(int argc, char** argv) {
   if (options.target.empty()) {
     const char* env = std::getenv("LLM_GATEWAY_ADDR");
     options.target = env != nullptr && *env != '\0' ? env : "localhost:50051";
+  }
+  // A key on the command line would show in `ps` and shell history.
+  if (const char* key = std::getenv(absl::GetFlag(FLAGS_api_key_env).c_str()); key != nullptr) {
+    options.api_key = key;
   }
   options.timeout = absl::GetFlag(FLAGS_timeout);
   if (options.timeout <= absl::ZeroDuration()) options.timeout = absl::InfiniteDuration();

@@ -49,6 +49,7 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "server/api/grpc_status.h"
 #include "server/api/request_validation.h"
 #include "server/common/call_log.h"
@@ -86,7 +87,7 @@ class BatchGenerateCall final : public grpc::ServerWriteReactor<BatchGenerateRes
  public:
   BatchGenerateCall(grpc::CallbackServerContext* context, const BatchGenerateRequest* request,
                     const GenerationDeps& deps)
-      : scope_(context, deps.tracker),
+      : scope_(context, deps.tracker, deps.authorizer),
         batch_(*request),
         engine_(deps.engine),
         concurrency_(EffectiveConcurrency(request->max_concurrency(), deps)) {
@@ -139,8 +140,13 @@ class BatchGenerateCall final : public grpc::ServerWriteReactor<BatchGenerateRes
         metrics::RecordAttempt(a.provider, a.code);
       }
       if (status.ok()) {
-        metrics::RecordTokens(model, summary.provider, response.usage().prompt_tokens(),
-                              response.usage().completion_tokens());
+        const int64_t prompt = response.usage().prompt_tokens();
+        const int64_t completion = response.usage().completion_tokens();
+        metrics::RecordTokens(model, summary.provider, prompt, completion);
+        if (auth::Caller* caller = call->scope_.caller(); caller != nullptr) {
+          caller->Charge(prompt + completion, absl::Now());
+          metrics::RecordKeyTokens(caller->id(), prompt, completion);
+        }
       }
       // Frees `this`: nothing may follow.
       call->OnItemComplete(index, std::move(status));
@@ -189,7 +195,14 @@ class BatchGenerateCall final : public grpc::ServerWriteReactor<BatchGenerateRes
            static_cast<int>(queue_.size()) < concurrency_) {
       const int index = next_++;
       const GenerateRequest& request = batch_.requests(index);
-      if (absl::Status valid = ValidateGenerateRequest(request); !valid.ok()) {
+      absl::Status valid = ValidateGenerateRequest(request);
+      // Each item is one model call of the caller's key: its own error when
+      // the key may not make it (the model, a limit).
+      if (valid.ok() && scope_.caller() != nullptr) {
+        valid = scope_.caller()->Admit(request.model(), absl::Now());
+        metrics::RecordKeyRequest(scope_.caller()->id(), valid.code());
+      }
+      if (!valid.ok()) {
         ++failed_;
         metrics::RecordBatchItem(false);
         BatchGenerateResponse& result = queue_.emplace_back();
@@ -243,6 +256,7 @@ class BatchGenerateCall final : public grpc::ServerWriteReactor<BatchGenerateRes
     RpcLogRecord record;
     record.method = "BatchGenerate";
     record.request_id = scope_.request_id();
+    record.key_id = scope_.key_id();
     record.code = status.code();
     record.error = status.message();
     record.latency_ms = absl::ToInt64Milliseconds(scope_.elapsed());

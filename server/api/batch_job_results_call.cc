@@ -35,10 +35,12 @@ constexpr int kChunk = 256;
 class BatchJobResultsCall final : public grpc::ServerWriteReactor<BatchJobResult> {
  public:
   BatchJobResultsCall(const llmgateway::v1::ListBatchJobResultsRequest* request,
-                      batch::JobRunner* runner, CallTracker* tracker)
+                      batch::JobRunner* runner, CallTracker* tracker, absl::Status authenticated)
       : runner_(runner), tracker_(tracker), id_(request->id()), next_(request->start_index()) {
-    absl::Status checked;
-    if (request->id().empty()) {
+    absl::Status checked = std::move(authenticated);
+    if (!checked.ok()) {
+      // A caller without a valid key learns nothing about the request.
+    } else if (request->id().empty()) {
       checked = InvalidField("id", "is required");
     } else if (request->start_index() < 0) {
       checked = InvalidField("start_index", "must not be negative");
@@ -119,8 +121,8 @@ class BatchJobResultsCall final : public grpc::ServerWriteReactor<BatchJobResult
 grpc::ServerWriteReactor<BatchJobResult>* StartBatchJobResultsCall(
     grpc::CallbackServerContext* context,
     const llmgateway::v1::ListBatchJobResultsRequest* request, batch::JobRunner* runner,
-    CallTracker* tracker) {
-  return new BatchJobResultsCall(request, runner, tracker);
+    CallTracker* tracker, absl::Status authenticated) {
+  return new BatchJobResultsCall(request, runner, tracker, std::move(authenticated));
 }
 
 }  // namespace llmgateway

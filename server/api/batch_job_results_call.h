@@ -5,6 +5,7 @@
 
 #include "grpcpp/server_context.h"
 #include "grpcpp/support/server_callback.h"
+#include "absl/status/status.h"
 #include "llmgateway/v1/batch_jobs.pb.h"
 #include "server/api/call_tracker.h"
 #include "server/batch/job_runner.h"
@@ -14,7 +15,7 @@ namespace llmgateway {
 grpc::ServerWriteReactor<llmgateway::v1::BatchJobResult>* StartBatchJobResultsCall(
     grpc::CallbackServerContext* context,
     const llmgateway::v1::ListBatchJobResultsRequest* request, batch::JobRunner* runner,
-    CallTracker* tracker);
+    CallTracker* tracker, absl::Status authenticated);
 
 }  // namespace llmgateway
 

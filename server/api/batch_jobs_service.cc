@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "server/api/batch_job_results_call.h"
+#include "server/api/authenticate.h"
 #include "server/api/batch_job_validation.h"
 #include "server/api/grpc_status.h"
 #include "server/api/request_id.h"
@@ -66,13 +67,15 @@ auto NoLog() {
 // One line per job-changing call: who asked, which job, what came of it.
 // `fields`: what the request was about (ours, never caller text).
 auto JobLog(absl::string_view rpc, grpc::CallbackServerContext* context,
-            std::vector<RpcLogField> fields) {
-  return [rpc = std::string(rpc), request_id = AssignRequestId(context),
+            const absl::StatusOr<auth::Caller*>& caller, std::vector<RpcLogField> fields) {
+  std::string key_id = caller.ok() && *caller != nullptr ? (*caller)->id() : "";
+  return [rpc = std::string(rpc), request_id = AssignRequestId(context), key_id = std::move(key_id),
           fields = std::move(fields), start = absl::Now()](const absl::Status& status,
                                                            const BatchJob* job) {
     RpcLogRecord record;
     record.method = rpc;
     record.request_id = request_id;
+    record.key_id = key_id;
     record.code = status.code();
     record.error = status.message();
     record.latency_ms = absl::ToInt64Milliseconds(absl::Now() - start);
@@ -88,13 +91,38 @@ absl::Status CheckId(const std::string& id) {
   return id.empty() ? InvalidField("id", "is required") : absl::OkStatus();
 }
 
+// Auth comes first: a caller without a valid key learns nothing about its
+// request, not even whether it was valid.
+absl::Status Checked(const absl::StatusOr<auth::Caller*>& caller, absl::Status validation) {
+  return caller.ok() ? validation : caller.status();
+}
+
+// A job is one model call of the key (its items have their own
+// concurrency), and every item's model must be one the key may use.
+absl::Status AdmitJob(auth::Caller* caller, const llmgateway::v1::CreateBatchJobRequest& request) {
+  if (caller == nullptr || request.items().empty()) return absl::OkStatus();
+  for (int i = 0; i < request.items_size(); ++i) {
+    if (absl::Status allowed = caller->CheckModel(request.items(i).request().model());
+        !allowed.ok()) {
+      return absl::Status(allowed.code(), absl::StrCat("items[", i, "].request.model: ",
+                                                       allowed.message()));
+    }
+  }
+  absl::Status admitted = caller->Admit(request.items(0).request().model(), absl::Now());
+  metrics::RecordKeyRequest(caller->id(), admitted.code());
+  return admitted;
+}
+
 }  // namespace
 
 grpc::ServerUnaryReactor* BatchJobsService::CreateBatchJob(
     grpc::CallbackServerContext* context, const llmgateway::v1::CreateBatchJobRequest* request,
     BatchJob* response) {
+  const absl::StatusOr<auth::Caller*> caller = AuthenticateCall(deps_.authorizer, context);
   absl::Status checked;
-  if (const size_t bytes = request->ByteSizeLong();
+  if (!caller.ok()) {
+    checked = caller.status();
+  } else if (const size_t bytes = request->ByteSizeLong();
       bytes > static_cast<uint64_t>(deps_.max_request_bytes)) {
     checked = WithErrorInfo(
         absl::ResourceExhaustedError(absl::StrCat("the request is ", bytes,
@@ -103,18 +131,21 @@ grpc::ServerUnaryReactor* BatchJobsService::CreateBatchJob(
         "BATCH_REQUEST_TOO_LARGE");
   } else {
     checked = ValidateCreateBatchJobRequest(*request, deps_.max_items);
+    if (checked.ok()) checked = AdmitJob(*caller, *request);
   }
   return Unary<BatchJob>(
       context, deps_.tracker, "CreateBatchJob", std::move(checked), response,
       [this, request](auto done) { deps_.runner->Create(request, std::move(done)); },
-      JobLog("CreateBatchJob", context, {{"items", absl::StrCat(request->items_size()), true}}));
+      JobLog("CreateBatchJob", context, caller,
+             {{"items", absl::StrCat(request->items_size()), true}}));
 }
 
 grpc::ServerUnaryReactor* BatchJobsService::GetBatchJob(
     grpc::CallbackServerContext* context, const llmgateway::v1::GetBatchJobRequest* request,
     BatchJob* response) {
   return Unary<BatchJob>(
-      context, deps_.tracker, "GetBatchJob", CheckId(request->id()), response,
+      context, deps_.tracker, "GetBatchJob",
+      Checked(AuthenticateCall(deps_.authorizer, context), CheckId(request->id())), response,
       [this, request](auto done) { deps_.runner->Get(request->id(), std::move(done)); },
       NoLog());
 }
@@ -124,6 +155,7 @@ grpc::ServerUnaryReactor* BatchJobsService::ListBatchJobs(
     llmgateway::v1::ListBatchJobsResponse* response) {
   absl::Status checked;
   if (request->page_size() < 0) checked = InvalidField("page_size", "must not be negative");
+  checked = Checked(AuthenticateCall(deps_.authorizer, context), std::move(checked));
   const int page_size =
       request->page_size() == 0 ? kDefaultPageSize : std::min(request->page_size(), kMaxPageSize);
   return Unary<llmgateway::v1::ListBatchJobsResponse>(
@@ -148,16 +180,18 @@ grpc::ServerUnaryReactor* BatchJobsService::ListBatchJobs(
 grpc::ServerUnaryReactor* BatchJobsService::CancelBatchJob(
     grpc::CallbackServerContext* context, const llmgateway::v1::CancelBatchJobRequest* request,
     BatchJob* response) {
+  const absl::StatusOr<auth::Caller*> caller = AuthenticateCall(deps_.authorizer, context);
   return Unary<BatchJob>(
-      context, deps_.tracker, "CancelBatchJob", CheckId(request->id()), response,
+      context, deps_.tracker, "CancelBatchJob", Checked(caller, CheckId(request->id())), response,
       [this, request](auto done) { deps_.runner->Cancel(request->id(), std::move(done)); },
-      JobLog("CancelBatchJob", context, {}));
+      JobLog("CancelBatchJob", context, caller, {}));
 }
 
 grpc::ServerWriteReactor<llmgateway::v1::BatchJobResult>* BatchJobsService::ListBatchJobResults(
     grpc::CallbackServerContext* context,
     const llmgateway::v1::ListBatchJobResultsRequest* request) {
-  return StartBatchJobResultsCall(context, request, deps_.runner, deps_.tracker);
+  return StartBatchJobResultsCall(context, request, deps_.runner, deps_.tracker,
+                                  AuthenticateCall(deps_.authorizer, context).status());
 }
 
 }  // namespace llmgateway

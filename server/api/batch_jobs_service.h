@@ -6,6 +6,7 @@
 
 #include "llmgateway/v1/batch_jobs.grpc.pb.h"
 #include "server/api/call_tracker.h"
+#include "server/auth/authorizer.h"
 #include "server/batch/job_runner.h"
 
 namespace llmgateway {
@@ -13,6 +14,8 @@ namespace llmgateway {
 struct BatchJobsDeps {
   batch::JobRunner* runner = nullptr;
   CallTracker* tracker = nullptr;
+  // Callers' keys; null or without keys: auth is off.
+  const auth::Authorizer* authorizer = nullptr;
   // Most items in one job (config batch.max_items).
   int max_items = 50000;
   // Largest CreateBatchJob request (config batch.max_request_bytes). gRPC's

@@ -6,6 +6,7 @@
 #include <chrono>
 
 #include "absl/time/clock.h"
+#include "server/api/authenticate.h"
 #include "server/api/request_id.h"
 #include "server/api/request_validation.h"
 #include "server/common/call_log.h"
@@ -13,33 +14,59 @@
 
 namespace llmgateway {
 
-RpcScope::RpcScope(grpc::CallbackServerContext* context, CallTracker* tracker)
+RpcScope::RpcScope(grpc::CallbackServerContext* context, CallTracker* tracker,
+                   const auth::Authorizer* authorizer)
     : start_(absl::Now()), tracker_(tracker), request_id_(AssignRequestId(context)) {
   // gRPC reports "no deadline" as time_point::max(), beyond absl::Time's range.
   if (context->deadline() != std::chrono::system_clock::time_point::max()) {
     deadline_ = absl::FromChrono(context->deadline());
   }
   admission_ = tracker_->Enter();
+  entered_ = admission_.ok();
+  if (!entered_) return;
+  absl::StatusOr<auth::Caller*> caller = AuthenticateCall(authorizer, context);
+  if (caller.ok()) {
+    caller_ = *caller;
+  } else {
+    admission_ = caller.status();
+  }
 }
 
 RpcScope::~RpcScope() {
-  if (admission_.ok()) tracker_->Exit();
+  if (entered_) tracker_->Exit();
+}
+
+absl::string_view RpcScope::key_id() const {
+  return caller_ == nullptr ? absl::string_view() : absl::string_view(caller_->id());
 }
 
 absl::Duration RpcScope::elapsed() const { return absl::Now() - start_; }
 
 CallContext::CallContext(grpc::CallbackServerContext* context,
                          const llmgateway::v1::GenerateRequest& request, bool stream,
-                         CallTracker* tracker)
-    : model_(request.model()), scope_(context, tracker) {
+                         const GenerationDeps& deps)
+    : model_(request.model()), scope_(context, deps.tracker, deps.authorizer) {
   options_.stream = stream;
   options_.request_id = scope_.request_id();
   options_.deadline = scope_.deadline();
   status_ = scope_.admission();
   if (!status_.ok()) return;
   status_ = ValidateGenerateRequest(request);
+  if (!status_.ok()) return;
   // Valid labels are plain label text: safe in the log line as they are.
-  if (status_.ok() && !request.labels().empty()) labels_ = &request.labels();
+  if (!request.labels().empty()) labels_ = &request.labels();
+  if (auth::Caller* caller = scope_.caller(); caller != nullptr) {
+    // A stream slot first: a refused stream must not spend a request.
+    if (stream) {
+      status_ = caller->OpenStream();
+      stream_slot_ = status_.ok();
+    }
+    if (status_.ok()) status_ = caller->Admit(model_, absl::Now());
+  }
+}
+
+CallContext::~CallContext() {
+  if (stream_slot_) scope_.caller()->CloseStream();
 }
 
 void CallContext::Report(absl::string_view rpc, const absl::Status& status,
@@ -52,6 +79,7 @@ void CallContext::Report(absl::string_view rpc, const absl::Status& status,
   CallLogRecord record;
   record.method = rpc;
   record.request_id = options_.request_id;
+  record.key_id = scope_.key_id();
   record.model = model_;
   record.provider = summary.provider;
   record.code = status.code();
@@ -79,6 +107,13 @@ void CallContext::Report(absl::string_view rpc, const absl::Status& status,
   if (usage != nullptr) {
     metrics::RecordTokens(model_, summary.provider, usage->prompt_tokens(),
                           usage->completion_tokens());
+  }
+  if (auth::Caller* caller = scope_.caller(); caller != nullptr) {
+    metrics::RecordKeyRequest(caller->id(), status.code());
+    if (usage != nullptr) {
+      caller->Charge(usage->prompt_tokens() + usage->completion_tokens(), absl::Now());
+      metrics::RecordKeyTokens(caller->id(), usage->prompt_tokens(), usage->completion_tokens());
+    }
   }
   for (const routing::AttemptRecord& a : summary.attempts) {
     metrics::RecordAttempt(a.provider, a.code);

@@ -25,7 +25,7 @@ class GenerateCall final : public grpc::ServerUnaryReactor, public routing::Call
  public:
   GenerateCall(grpc::CallbackServerContext* context, const GenerateRequest* request,
                GenerateResponse* response, const GenerationDeps& deps)
-      : call_(context, *request, /*stream=*/false, deps.tracker), response_(response) {
+      : call_(context, *request, /*stream=*/false, deps), response_(response) {
     if (!call_.ok()) {
       OnComplete(call_.status(), routing::CallSummary());
       return;

@@ -44,7 +44,7 @@ class GenerateStreamCall final : public grpc::ServerWriteReactor<GenerateStreamR
  public:
   GenerateStreamCall(grpc::CallbackServerContext* context, const GenerateRequest* request,
                      const GenerationDeps& deps)
-      : call_(context, *request, /*stream=*/true, deps.tracker) {
+      : call_(context, *request, /*stream=*/true, deps) {
     if (!call_.ok()) {
       // No upstream, no writes: finish at once.
       call_.Report("GenerateStream", call_.status(), nullptr, 0, routing::CallSummary());

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "absl/strings/escaping.h"
+#include "server/api/authenticate.h"
 #include "server/api/grpc_status.h"
 #include "server/common/status_details.h"
 
@@ -20,6 +21,11 @@ grpc::ServerUnaryReactor* ModelsService::ListModels(
     grpc::CallbackServerContext* context, const llmgateway::v1::ListModelsRequest* request,
     llmgateway::v1::ListModelsResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  const absl::StatusOr<auth::Caller*> caller = AuthenticateCall(authorizer_, context);
+  if (!caller.ok()) {
+    reactor->Finish(ToGrpcStatus(caller.status()));
+    return reactor;
+  }
   if (request->page_size() < 0) {
     reactor->Finish(ToGrpcStatus(InvalidField("page_size", "must not be negative")));
     return reactor;
@@ -41,6 +47,7 @@ grpc::ServerUnaryReactor* ModelsService::ListModels(
                                      return name < model.name();
                                    });
   for (; it != models.end() && response->models_size() < page_size; ++it) {
+    if (*caller != nullptr && !(*caller)->CheckModel(it->name()).ok()) continue;
     *response->add_models() = *it;
   }
   if (it != models.end()) {

@@ -12,8 +12,10 @@ namespace {
 // text (model names, error messages) is C-escaped so it cannot forge lines;
 // request ids and labels are validated before they get here.
 void AppendText(const CallLogRecord& r, std::string* line) {
-  absl::StrAppend(line, "rpc=", r.method, " request_id=", r.request_id,
-                  " model=", absl::CHexEscape(r.model),
+  absl::StrAppend(line, "rpc=", r.method, " request_id=", r.request_id);
+  // Key ids are validated config text (letters, digits, '_-.').
+  if (!r.key_id.empty()) absl::StrAppend(line, " key=", r.key_id);
+  absl::StrAppend(line, " model=", absl::CHexEscape(r.model),
                   " provider=", r.provider.empty() ? "-" : r.provider,
                   " code=", StatusCodeName(r.code), " ms=", r.latency_ms);
   if (r.has_usage) {
@@ -49,6 +51,7 @@ void AppendString(absl::string_view key, absl::string_view value, std::string* l
 
 void AppendJson(const CallLogRecord& r, std::string* line) {
   AppendString("request_id", r.request_id, line);
+  if (!r.key_id.empty()) AppendString("key", r.key_id, line);
   AppendString("method", r.method, line);
   AppendString("model", r.model, line);
   AppendString("provider", r.provider, line);
@@ -144,6 +147,7 @@ std::string FormatRpcLogLine(const RpcLogRecord& r, LogFormat format, absl::Time
                      time, &line);
   if (format == LogFormat::kText) {
     absl::StrAppend(&line, "rpc=", r.method, " request_id=", r.request_id);
+    if (!r.key_id.empty()) absl::StrAppend(&line, " key=", r.key_id);
     for (const RpcLogField& f : r.fields) absl::StrAppend(&line, " ", f.key, "=", f.value);
     absl::StrAppend(&line, " code=", StatusCodeName(r.code), " ms=", r.latency_ms);
     for (const RpcLogField& f : r.after_fields) absl::StrAppend(&line, " ", f.key, "=", f.value);
@@ -154,6 +158,7 @@ std::string FormatRpcLogLine(const RpcLogRecord& r, LogFormat format, absl::Time
     return line;
   }
   AppendString("request_id", r.request_id, &line);
+  if (!r.key_id.empty()) AppendString("key", r.key_id, &line);
   AppendString("method", r.method, &line);
   AppendString("code", StatusCodeName(r.code), &line);
   absl::StrAppend(&line, ",\"latency_ms\":", r.latency_ms);

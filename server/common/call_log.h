@@ -2,12 +2,12 @@
 // process's format. It holds what identifies and measures the call, never
 // prompt text or keys: there is no field for either.
 //
-// text (unchanged since the first per-call line):
-//   <time> INFO rpc=Generate request_id=r1 model=m provider=p code=OK ms=12
+// text (unchanged since the first per-call line; key= only with caller auth):
+//   <time> INFO rpc=Generate request_id=r1 key=team-a model=m provider=p code=OK ms=12
 //   prompt_tokens=5 completion_tokens=4 labels=team:search attempts=1
 //   [p/m:OK/200:11ms]
 // json (stable field names):
-//   {"time":"...","level":"INFO","request_id":"r1","method":"Generate",
+//   {"time":"...","level":"INFO","request_id":"r1","key":"team-a","method":"Generate",
 //    "model":"m","provider":"p","code":"OK","latency_ms":12,"attempts":1,
 //    "input_tokens":5,"output_tokens":4,"labels":{"team":"search"},
 //    "upstream_attempts":[{"provider":"p","model":"m","code":"OK",
@@ -40,6 +40,7 @@ struct CallLogAttempt {
 struct CallLogRecord {
   absl::string_view method;  // "Generate", "GenerateStream"
   absl::string_view request_id;
+  absl::string_view key_id;    // the caller's API key's id; "" when auth is off
   absl::string_view model;     // as the caller sent it
   absl::string_view provider;  // the one that answered; "" when none did
   absl::StatusCode code = absl::StatusCode::kOk;
@@ -70,6 +71,7 @@ struct RpcLogField {
 struct RpcLogRecord {
   absl::string_view method;
   absl::string_view request_id;
+  absl::string_view key_id;  // "" when auth is off
   absl::StatusCode code = absl::StatusCode::kOk;
   absl::string_view error;  // the status message when not OK
   int64_t latency_ms = 0;

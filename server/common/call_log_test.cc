@@ -230,5 +230,27 @@ TEST(RpcLogTest, JsonHasNumbersAsNumbersAndTheError) {
   EXPECT_EQ(Str(p.object, "error"), "job \"x\" not found");
 }
 
+TEST(CallLogKeyTest, TheCallersKeyIdFollowsTheRequestIdWhenAuthIsOn) {
+  CallLogRecord call = Retried();
+  call.key_id = "team-a";
+  EXPECT_EQ(FormatCallLogLine(call, LogFormat::kText, kTime).substr(0, 85),
+            "2024-05-01T12:00:00.123Z INFO rpc=Generate request_id=req-1 key=team-a model=smart "
+            "pr");
+  Parsed p;
+  Parse(FormatCallLogLine(call, LogFormat::kJson, kTime), &p);
+  ASSERT_TRUE(p.ok);
+  EXPECT_EQ(p.keys[3], "key");
+  EXPECT_EQ(Str(p.object, "key"), "team-a");
+
+  RpcLogRecord job = JobCreated();
+  job.key_id = "team-b";
+  EXPECT_EQ(FormatRpcLogLine(job, LogFormat::kText, kTime),
+            "2024-05-01T12:00:00.123Z INFO rpc=CreateBatchJob request_id=req-3 key=team-b items=3 "
+            "code=OK ms=4 job=batch_1 state=STATE_QUEUED\n");
+  Parse(FormatRpcLogLine(job, LogFormat::kJson, kTime), &p);
+  ASSERT_TRUE(p.ok);
+  EXPECT_EQ(Str(p.object, "key"), "team-b");
+}
+
 }  // namespace
 }  // namespace llmgateway

@@ -26,6 +26,15 @@ GatewayMetrics::GatewayMetrics()
       batch_items(registry.AddCounter("llmgateway_batch_items_total",
                                       "Batch items (BatchGenerate and jobs) by outcome.",
                                       {"state"})),
+      key_requests(registry.AddCounter("llmgateway_key_requests_total",
+                                       "Model calls by caller API key id and status code.",
+                                       {"key", "code"})),
+      key_tokens(registry.AddCounter("llmgateway_key_tokens_total",
+                                     "Tokens by caller API key id and type (prompt, completion).",
+                                     {"key", "type"})),
+      auth_failures(registry.AddCounter("llmgateway_auth_failures_total",
+                                        "Calls refused for want of a valid API key, by reason.",
+                                        {"reason"})),
       log_lines_dropped(registry.AddCounter(
           "llmgateway_log_lines_dropped_total",
           "Log lines dropped because stderr could not keep up (the log queue was full).",
@@ -65,6 +74,20 @@ void RecordAttempt(absl::string_view provider, absl::StatusCode outcome) {
 
 void RecordBatchItem(bool succeeded) {
   Metrics().batch_items->Add({succeeded ? "succeeded" : "failed"});
+}
+
+void RecordKeyRequest(absl::string_view key_id, absl::StatusCode code) {
+  Metrics().key_requests->Add({std::string(key_id), absl::StatusCodeToString(code)});
+}
+
+void RecordKeyTokens(absl::string_view key_id, int64_t prompt, int64_t completion) {
+  GatewayMetrics& m = Metrics();
+  m.key_tokens->Add({std::string(key_id), "prompt"}, static_cast<double>(prompt));
+  m.key_tokens->Add({std::string(key_id), "completion"}, static_cast<double>(completion));
+}
+
+void RecordAuthFailure(absl::string_view reason) {
+  Metrics().auth_failures->Add({std::string(reason)});
 }
 
 void RecordLogLineDropped() { Metrics().log_lines_dropped->Add({}); }

@@ -34,6 +34,13 @@ struct GatewayMetrics {
   // {state}: batch items (BatchGenerate and jobs) as they finish:
   // "succeeded" or "failed".
   Counter* batch_items;
+  // With caller auth: {key, code} every model call of a key (each
+  // BatchGenerate item, each CreateBatchJob), and {key, type} its tokens.
+  Counter* key_requests;
+  Counter* key_tokens;
+  // {reason}: calls refused before any key was known (API_KEY_MISSING,
+  // API_KEY_INVALID).
+  Counter* auth_failures;
   // Log lines dropped because the log writer's queue was full (stderr
   // slower than the gateway logs).
   Counter* log_lines_dropped;
@@ -53,6 +60,11 @@ void RecordTokens(absl::string_view model, absl::string_view provider, int64_t p
 void RecordAttempt(absl::string_view provider, absl::StatusCode outcome);
 // One batch item (BatchGenerate or a job's) with its final outcome.
 void RecordBatchItem(bool succeeded);
+// A key's model call, and its tokens when it ends.
+void RecordKeyRequest(absl::string_view key_id, absl::StatusCode code);
+void RecordKeyTokens(absl::string_view key_id, int64_t prompt, int64_t completion);
+// A call refused for want of a valid key.
+void RecordAuthFailure(absl::string_view reason);
 // One log line dropped (the log writer's on_drop hook).
 void RecordLogLineDropped();
 
