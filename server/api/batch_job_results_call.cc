@@ -35,8 +35,13 @@ constexpr int kChunk = 256;
 class BatchJobResultsCall final : public grpc::ServerWriteReactor<BatchJobResult> {
  public:
   BatchJobResultsCall(const llmgateway::v1::ListBatchJobResultsRequest* request,
-                      batch::JobRunner* runner, CallTracker* tracker, absl::Status authenticated)
-      : runner_(runner), tracker_(tracker), id_(request->id()), next_(request->start_index()) {
+                      batch::JobRunner* runner, CallTracker* tracker, batch::Owner owner,
+                      absl::Status authenticated)
+      : runner_(runner),
+        tracker_(tracker),
+        id_(request->id()),
+        owner_(std::move(owner)),
+        next_(request->start_index()) {
     absl::Status checked = std::move(authenticated);
     if (!checked.ok()) {
       // A caller without a valid key learns nothing about the request.
@@ -69,7 +74,7 @@ class BatchJobResultsCall final : public grpc::ServerWriteReactor<BatchJobResult
 
  private:
   void Read() {
-    runner_->ReadResults(id_, next_, kChunk, [this](absl::StatusOr<batch::ResultsChunk> chunk) {
+    runner_->ReadResults(id_, owner_, next_, kChunk, [this](absl::StatusOr<batch::ResultsChunk> chunk) {
       if (!chunk.ok()) {
         End(chunk.status());
         return;
@@ -108,6 +113,7 @@ class BatchJobResultsCall final : public grpc::ServerWriteReactor<BatchJobResult
   batch::JobRunner* const runner_;
   CallTracker* const tracker_;
   const std::string id_;
+  const batch::Owner owner_;  // whose jobs this caller may read
   int32_t next_;
   bool entered_ = false;
   std::atomic<bool> cancelled_{false};
@@ -121,8 +127,9 @@ class BatchJobResultsCall final : public grpc::ServerWriteReactor<BatchJobResult
 grpc::ServerWriteReactor<BatchJobResult>* StartBatchJobResultsCall(
     grpc::CallbackServerContext* context,
     const llmgateway::v1::ListBatchJobResultsRequest* request, batch::JobRunner* runner,
-    CallTracker* tracker, absl::Status authenticated) {
-  return new BatchJobResultsCall(request, runner, tracker, std::move(authenticated));
+    CallTracker* tracker, batch::Owner owner, absl::Status authenticated) {
+  return new BatchJobResultsCall(request, runner, tracker, std::move(owner),
+                                 std::move(authenticated));
 }
 
 }  // namespace llmgateway

@@ -15,7 +15,7 @@ namespace llmgateway {
 grpc::ServerWriteReactor<llmgateway::v1::BatchJobResult>* StartBatchJobResultsCall(
     grpc::CallbackServerContext* context,
     const llmgateway::v1::ListBatchJobResultsRequest* request, batch::JobRunner* runner,
-    CallTracker* tracker, absl::Status authenticated);
+    CallTracker* tracker, batch::Owner owner, absl::Status authenticated);
 
 }  // namespace llmgateway
 

@@ -91,6 +91,12 @@ absl::Status CheckId(const std::string& id) {
   return id.empty() ? InvalidField("id", "is required") : absl::OkStatus();
 }
 
+// With caller auth, a key sees only the jobs it created; without, every job.
+batch::Owner OwnerOf(const absl::StatusOr<auth::Caller*>& caller) {
+  if (!caller.ok() || *caller == nullptr) return std::nullopt;
+  return (*caller)->id();
+}
+
 // Auth comes first: a caller without a valid key learns nothing about its
 // request, not even whether it was valid.
 absl::Status Checked(const absl::StatusOr<auth::Caller*>& caller, absl::Status validation) {
@@ -135,7 +141,9 @@ grpc::ServerUnaryReactor* BatchJobsService::CreateBatchJob(
   }
   return Unary<BatchJob>(
       context, deps_.tracker, "CreateBatchJob", std::move(checked), response,
-      [this, request](auto done) { deps_.runner->Create(request, std::move(done)); },
+      [this, request, owner = OwnerOf(caller).value_or("")](auto done) {
+        deps_.runner->Create(request, owner, std::move(done));
+      },
       JobLog("CreateBatchJob", context, caller,
              {{"items", absl::StrCat(request->items_size()), true}}));
 }
@@ -143,10 +151,12 @@ grpc::ServerUnaryReactor* BatchJobsService::CreateBatchJob(
 grpc::ServerUnaryReactor* BatchJobsService::GetBatchJob(
     grpc::CallbackServerContext* context, const llmgateway::v1::GetBatchJobRequest* request,
     BatchJob* response) {
+  const absl::StatusOr<auth::Caller*> caller = AuthenticateCall(deps_.authorizer, context);
   return Unary<BatchJob>(
-      context, deps_.tracker, "GetBatchJob",
-      Checked(AuthenticateCall(deps_.authorizer, context), CheckId(request->id())), response,
-      [this, request](auto done) { deps_.runner->Get(request->id(), std::move(done)); },
+      context, deps_.tracker, "GetBatchJob", Checked(caller, CheckId(request->id())), response,
+      [this, request, owner = OwnerOf(caller)](auto done) {
+        deps_.runner->Get(request->id(), owner, std::move(done));
+      },
       NoLog());
 }
 
@@ -155,14 +165,15 @@ grpc::ServerUnaryReactor* BatchJobsService::ListBatchJobs(
     llmgateway::v1::ListBatchJobsResponse* response) {
   absl::Status checked;
   if (request->page_size() < 0) checked = InvalidField("page_size", "must not be negative");
-  checked = Checked(AuthenticateCall(deps_.authorizer, context), std::move(checked));
+  const absl::StatusOr<auth::Caller*> caller = AuthenticateCall(deps_.authorizer, context);
+  checked = Checked(caller, std::move(checked));
   const int page_size =
       request->page_size() == 0 ? kDefaultPageSize : std::min(request->page_size(), kMaxPageSize);
   return Unary<llmgateway::v1::ListBatchJobsResponse>(
       context, deps_.tracker, "ListBatchJobs", checked, response,
-      [this, request, page_size](auto done) {
+      [this, request, page_size, owner = OwnerOf(caller)](auto done) {
         deps_.runner->List(
-            page_size, request->page_token(),
+            page_size, request->page_token(), owner,
             [done = std::move(done)](absl::StatusOr<batch::JobStore::Page> page) mutable {
               if (!page.ok()) {
                 done(page.status());
@@ -183,15 +194,18 @@ grpc::ServerUnaryReactor* BatchJobsService::CancelBatchJob(
   const absl::StatusOr<auth::Caller*> caller = AuthenticateCall(deps_.authorizer, context);
   return Unary<BatchJob>(
       context, deps_.tracker, "CancelBatchJob", Checked(caller, CheckId(request->id())), response,
-      [this, request](auto done) { deps_.runner->Cancel(request->id(), std::move(done)); },
+      [this, request, owner = OwnerOf(caller)](auto done) {
+        deps_.runner->Cancel(request->id(), owner, std::move(done));
+      },
       JobLog("CancelBatchJob", context, caller, {}));
 }
 
 grpc::ServerWriteReactor<llmgateway::v1::BatchJobResult>* BatchJobsService::ListBatchJobResults(
     grpc::CallbackServerContext* context,
     const llmgateway::v1::ListBatchJobResultsRequest* request) {
-  return StartBatchJobResultsCall(context, request, deps_.runner, deps_.tracker,
-                                  AuthenticateCall(deps_.authorizer, context).status());
+  const absl::StatusOr<auth::Caller*> caller = AuthenticateCall(deps_.authorizer, context);
+  return StartBatchJobResultsCall(context, request, deps_.runner, deps_.tracker, OwnerOf(caller),
+                                  caller.status());
 }
 
 }  // namespace llmgateway

@@ -156,15 +156,15 @@ void JobRunner::Finished(ItemCall* call) {
   wake_.notify_one();
 }
 
-void JobRunner::Create(const llmgateway::v1::CreateBatchJobRequest* request,
+void JobRunner::Create(const llmgateway::v1::CreateBatchJobRequest* request, std::string owner,
                        Done<BatchJob> done) {
-  Ask(std::move(done), [this, request]() -> absl::StatusOr<BatchJob> {
+  Ask(std::move(done), [this, request, owner = std::move(owner)]() -> absl::StatusOr<BatchJob> {
     const int concurrency =
         std::min(request->max_concurrency() > 0 ? request->max_concurrency()
                                                 : options_.default_concurrency,
                  options_.max_concurrency);
     absl::StatusOr<JobStore::Created> created =
-        store_->CreateJob(*request, concurrency, absl::Now());
+        store_->CreateJob(*request, concurrency, absl::Now(), owner);
     if (!created.ok()) return created.status();
     if (created->created) {
       auto job = std::make_unique<Job>();
@@ -181,19 +181,24 @@ void JobRunner::Create(const llmgateway::v1::CreateBatchJobRequest* request,
   });
 }
 
-void JobRunner::Get(std::string id, Done<BatchJob> done) {
-  Ask(std::move(done), [this, id = std::move(id)] { return store_->GetJob(id); });
-}
-
-void JobRunner::List(int page_size, std::string page_token, Done<JobStore::Page> done) {
-  Ask(std::move(done), [this, page_size, token = std::move(page_token)] {
-    return store_->ListJobs(page_size, token);
+void JobRunner::Get(std::string id, Owner owner, Done<BatchJob> done) {
+  Ask(std::move(done), [this, id = std::move(id), owner = std::move(owner)] {
+    return store_->GetJob(id, owner);
   });
 }
 
-void JobRunner::Cancel(std::string id, Done<BatchJob> done) {
-  Ask(std::move(done), [this, id = std::move(id)]() -> absl::StatusOr<BatchJob> {
-    absl::StatusOr<JobRow> row = store_->GetJobRow(id);
+void JobRunner::List(int page_size, std::string page_token, Owner owner,
+                     Done<JobStore::Page> done) {
+  Ask(std::move(done),
+      [this, page_size, token = std::move(page_token), owner = std::move(owner)] {
+        return store_->ListJobs(page_size, token, owner);
+      });
+}
+
+void JobRunner::Cancel(std::string id, Owner owner, Done<BatchJob> done) {
+  Ask(std::move(done),
+      [this, id = std::move(id), owner = std::move(owner)]() -> absl::StatusOr<BatchJob> {
+    absl::StatusOr<JobRow> row = store_->GetJobRow(id, owner);
     if (!row.ok()) return row.status();
     auto it = jobs_.find(row->seq);
     if (it != jobs_.end() && it->second->end_state != BatchJob::STATE_FAILED) {
@@ -213,10 +218,11 @@ void JobRunner::Cancel(std::string id, Done<BatchJob> done) {
   });
 }
 
-void JobRunner::ReadResults(std::string id, int32_t start_index, int limit,
+void JobRunner::ReadResults(std::string id, Owner owner, int32_t start_index, int limit,
                             Done<ResultsChunk> done) {
-  Ask(std::move(done), [this, id = std::move(id), start_index, limit]() -> absl::StatusOr<ResultsChunk> {
-    absl::StatusOr<JobRow> row = store_->GetJobRow(id);
+  Ask(std::move(done), [this, id = std::move(id), owner = std::move(owner), start_index,
+                        limit]() -> absl::StatusOr<ResultsChunk> {
+    absl::StatusOr<JobRow> row = store_->GetJobRow(id, owner);
     if (!row.ok()) return row.status();
     ResultsChunk chunk;
     chunk.job_ended = jobs_.find(row->seq) == jobs_.end();

@@ -79,20 +79,22 @@ class JobRunner {
   template <typename T>
   using Done = absl::AnyInvocable<void(absl::StatusOr<T>)>;
 
-  // Stores the job (durable before `done`) and queues it. `request` has been
-  // validated and must stay alive until `done` runs. The same request_id
-  // again answers the existing job.
-  void Create(const llmgateway::v1::CreateBatchJobRequest* request,
+  // Stores the job of `owner` ("" with auth off; durable before `done`)
+  // and queues it. `request` has been validated and must stay alive until
+  // `done` runs. The same owner's request_id again answers the existing job.
+  void Create(const llmgateway::v1::CreateBatchJobRequest* request, std::string owner,
               Done<llmgateway::v1::BatchJob> done);
-  void Get(std::string id, Done<llmgateway::v1::BatchJob> done);
-  void List(int page_size, std::string page_token, Done<JobStore::Page> done);
+  // Each call below sees only `owner`'s jobs (nullopt: all of them).
+  void Get(std::string id, Owner owner, Done<llmgateway::v1::BatchJob> done);
+  void List(int page_size, std::string page_token, Owner owner, Done<JobStore::Page> done);
   // QUEUED -> CANCELLED; RUNNING -> CANCELLING, then CANCELLED once the
   // items in flight are aborted. No item starts after `done`. An ended job
   // is answered as it is.
-  void Cancel(std::string id, Done<llmgateway::v1::BatchJob> done);
+  void Cancel(std::string id, Owner owner, Done<llmgateway::v1::BatchJob> done);
   // Up to `limit` results from `start_index`; while the job runs, only up to
   // its first unfinished item.
-  void ReadResults(std::string id, int32_t start_index, int limit, Done<ResultsChunk> done);
+  void ReadResults(std::string id, Owner owner, int32_t start_index, int limit,
+                   Done<ResultsChunk> done);
 
   // Drain: starts no more items; those in flight finish and are recorded.
   // Jobs stay RUNNING in the store and resume at the next start.

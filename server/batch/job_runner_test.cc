@@ -182,22 +182,22 @@ class JobRunnerTest : public ::testing::Test {
 
   BatchJob Create(const CreateBatchJobRequest& request) {
     absl::StatusOr<BatchJob> job = Sync<BatchJob>(
-        [&](auto done) { runner_->Create(&request, std::move(done)); });
+        [&](auto done) { runner_->Create(&request, "", std::move(done)); });
     EXPECT_TRUE(job.ok()) << job.status();
     return job.ok() ? *job : BatchJob();
   }
   BatchJob Get(const std::string& id) {
     absl::StatusOr<BatchJob> job =
-        Sync<BatchJob>([&](auto done) { runner_->Get(id, std::move(done)); });
+        Sync<BatchJob>([&](auto done) { runner_->Get(id, std::nullopt, std::move(done)); });
     EXPECT_TRUE(job.ok()) << job.status();
     return job.ok() ? *job : BatchJob();
   }
   absl::StatusOr<BatchJob> Cancel(const std::string& id) {
-    return Sync<BatchJob>([&](auto done) { runner_->Cancel(id, std::move(done)); });
+    return Sync<BatchJob>([&](auto done) { runner_->Cancel(id, std::nullopt, std::move(done)); });
   }
   ResultsChunk Results(const std::string& id, int start = 0) {
     absl::StatusOr<ResultsChunk> chunk = Sync<ResultsChunk>(
-        [&](auto done) { runner_->ReadResults(id, start, 1000, std::move(done)); });
+        [&](auto done) { runner_->ReadResults(id, std::nullopt, start, 1000, std::move(done)); });
     EXPECT_TRUE(chunk.ok()) << chunk.status();
     return chunk.ok() ? *std::move(chunk) : ResultsChunk();
   }
@@ -423,14 +423,14 @@ TEST_F(JobRunnerTest, TheSameRequestIdGivesTheSameJob) {
   const BatchJob second = Create(request);
   EXPECT_EQ(first.id(), second.id());
   absl::StatusOr<JobStore::Page> page =
-      Sync<JobStore::Page>([&](auto done) { runner_->List(10, "", std::move(done)); });
+      Sync<JobStore::Page>([&](auto done) { runner_->List(10, "", std::nullopt, std::move(done)); });
   ASSERT_TRUE(page.ok());
   EXPECT_EQ(page->jobs.size(), 1u);
 }
 
 TEST_F(JobRunnerTest, UnknownJobIsNotFound) {
   absl::StatusOr<BatchJob> job =
-      Sync<BatchJob>([&](auto done) { runner_->Get("batch_missing", std::move(done)); });
+      Sync<BatchJob>([&](auto done) { runner_->Get("batch_missing", std::nullopt, std::move(done)); });
   EXPECT_EQ(job.status().code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(Cancel("batch_missing").status().code(), absl::StatusCode::kNotFound);
 }
@@ -440,7 +440,7 @@ TEST_F(JobRunnerTest, AfterStopCallsAreAnsweredUnavailable) {
   StartRunner();
   runner_->Stop();
   absl::StatusOr<BatchJob> job =
-      Sync<BatchJob>([&](auto done) { runner_->Get("batch_x", std::move(done)); });
+      Sync<BatchJob>([&](auto done) { runner_->Get("batch_x", std::nullopt, std::move(done)); });
   EXPECT_EQ(job.status().code(), absl::StatusCode::kUnavailable);
 }
 

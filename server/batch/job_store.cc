@@ -65,6 +65,48 @@ CREATE TABLE results (
 );
 )sql";
 
+// Version 2: a job belongs to the caller's key that created it (`owner`, ""
+// with auth off), and request ids are unique per owner. SQLite cannot drop
+// a column's UNIQUE in place, so the table is rebuilt (its documented way).
+constexpr const char* kMigrateV1ToV2 = R"sql(
+ALTER TABLE jobs RENAME TO jobs_v1;
+CREATE TABLE jobs (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  id TEXT NOT NULL UNIQUE,
+  owner TEXT NOT NULL DEFAULT '',         -- the caller's key id; '' with auth off
+  request_id TEXT,                        -- NULL when the caller gave none
+  state INTEGER NOT NULL,
+  total_count INTEGER NOT NULL,
+  succeeded_count INTEGER NOT NULL DEFAULT 0,
+  failed_count INTEGER NOT NULL DEFAULT 0,
+  max_concurrency INTEGER NOT NULL,
+  create_time INTEGER NOT NULL,
+  start_time INTEGER,
+  update_time INTEGER NOT NULL,
+  end_time INTEGER,
+  prompt_tokens INTEGER NOT NULL DEFAULT 0,
+  completion_tokens INTEGER NOT NULL DEFAULT 0,
+  total_tokens INTEGER NOT NULL DEFAULT 0,
+  cached_prompt_tokens INTEGER NOT NULL DEFAULT 0,
+  cache_write_tokens INTEGER NOT NULL DEFAULT 0,
+  reasoning_tokens INTEGER NOT NULL DEFAULT 0,
+  info BLOB NOT NULL,
+  error BLOB,
+  UNIQUE (owner, request_id)
+);
+INSERT INTO jobs (seq, id, request_id, state, total_count, succeeded_count, failed_count,
+                  max_concurrency, create_time, start_time, update_time, end_time,
+                  prompt_tokens, completion_tokens, total_tokens, cached_prompt_tokens,
+                  cache_write_tokens, reasoning_tokens, info, error)
+  SELECT seq, id, request_id, state, total_count, succeeded_count, failed_count,
+         max_concurrency, create_time, start_time, update_time, end_time,
+         prompt_tokens, completion_tokens, total_tokens, cached_prompt_tokens,
+         cache_write_tokens, reasoning_tokens, info, error FROM jobs_v1;
+DROP TABLE jobs_v1;
+CREATE INDEX jobs_by_end_time ON jobs(end_time) WHERE end_time IS NOT NULL;
+CREATE INDEX jobs_by_owner ON jobs(owner, seq);
+)sql";
+
 constexpr const char* kJobColumns =
     "seq, id, state, total_count, succeeded_count, failed_count, max_concurrency, "
     "create_time, start_time, update_time, end_time, prompt_tokens, completion_tokens, "
@@ -212,6 +254,19 @@ absl::Status JobStore::Migrate() {
           " is newer than this gateway's (", kSchemaVersion, ")"));
     }
     if (version < 1) db_->exec(kSchemaV1);
+    if (version < 2) {
+      // Sequence numbers are never reused (page tokens stay valid), swept
+      // jobs' included: carry the old table's counter over.
+      // (Read before the rebuild: an open statement would lock the table.)
+      const int64_t last_seq =
+          db_->execAndGet("SELECT IFNULL(MAX(seq), 0) FROM sqlite_sequence WHERE name = 'jobs'")
+              .getInt64();
+      db_->exec(kMigrateV1ToV2);
+      db_->exec(absl::StrCat(
+          "DELETE FROM sqlite_sequence WHERE name = 'jobs'; "
+          "INSERT INTO sqlite_sequence (name, seq) SELECT 'jobs', MAX(",
+          last_seq, ", IFNULL((SELECT MAX(seq) FROM jobs), 0))"));
+    }
     db_->exec(absl::StrCat("PRAGMA user_version = ", kSchemaVersion));
     transaction.commit();
   } catch (const std::exception& e) {
@@ -238,13 +293,16 @@ void JobStore::Prepare() {
 }
 
 absl::StatusOr<JobStore::Created> JobStore::CreateJob(
-    const llmgateway::v1::CreateBatchJobRequest& request, int max_concurrency, absl::Time now) {
+    const llmgateway::v1::CreateBatchJobRequest& request, int max_concurrency, absl::Time now,
+    absl::string_view owner) {
   try {
     SQLite::Transaction transaction(*db_, SQLite::TransactionBehavior::IMMEDIATE);
     if (!request.request_id().empty()) {
       SQLite::Statement existing(
-          *db_, absl::StrCat("SELECT ", kJobColumns, " FROM jobs WHERE request_id = ?"));
-      existing.bind(1, request.request_id());
+          *db_, absl::StrCat("SELECT ", kJobColumns,
+                             " FROM jobs WHERE owner = ? AND request_id = ?"));
+      existing.bind(1, std::string(owner));
+      existing.bind(2, request.request_id());
       if (existing.executeStep()) {
         Created found;
         found.seq = existing.getColumn(0).getInt64();
@@ -259,7 +317,7 @@ absl::StatusOr<JobStore::Created> JobStore::CreateJob(
     SQLite::Statement insert_job(
         *db_,
         "INSERT INTO jobs (id, request_id, state, total_count, max_concurrency, create_time, "
-        "update_time, info) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+        "update_time, info, owner) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
     insert_job.bind(1, NewJobId());
     if (request.request_id().empty()) {
       insert_job.bind(2);  // NULL: UNIQUE does not apply
@@ -272,6 +330,7 @@ absl::StatusOr<JobStore::Created> JobStore::CreateJob(
     insert_job.bind(6, Micros(now));
     insert_job.bind(7, Micros(now));
     insert_job.bindNoCopy(8, info_blob.data(), static_cast<int>(info_blob.size()));
+    insert_job.bind(9, std::string(owner));
     insert_job.exec();
     const int64_t seq = db_->getLastInsertRowid();
 
@@ -303,19 +362,35 @@ absl::StatusOr<JobStore::Created> JobStore::CreateJob(
 }
 
 
-absl::StatusOr<BatchJob> JobStore::GetJob(absl::string_view id) {
-  return FindJob<BatchJob>(id, JobFromRow);
+absl::StatusOr<BatchJob> JobStore::GetJob(absl::string_view id, const Owner& owner) {
+  return FindJob<BatchJob>(id, owner, JobFromRow);
 }
 
-absl::StatusOr<JobRow> JobStore::GetJobRow(absl::string_view id) {
-  return FindJob<JobRow>(id, RowFrom);
+absl::StatusOr<JobRow> JobStore::GetJobRow(absl::string_view id, const Owner& owner) {
+  return FindJob<JobRow>(id, owner, RowFrom);
 }
+
+namespace {
+
+// Binds the owner filter `(?N IS NULL OR owner = ?N)`: NULL matches every job.
+void BindOwner(SQLite::Statement& statement, int index, const Owner& owner) {
+  if (owner.has_value()) {
+    statement.bind(index, *owner);
+  } else {
+    statement.bind(index);
+  }
+}
+
+}  // namespace
 
 template <typename T, typename Convert>
-absl::StatusOr<T> JobStore::FindJob(absl::string_view id, Convert convert) {
+absl::StatusOr<T> JobStore::FindJob(absl::string_view id, const Owner& owner, Convert convert) {
   try {
-    SQLite::Statement row(*db_, absl::StrCat("SELECT ", kJobColumns, " FROM jobs WHERE id = ?"));
+    SQLite::Statement row(*db_,
+                          absl::StrCat("SELECT ", kJobColumns,
+                                       " FROM jobs WHERE id = ?1 AND (?2 IS NULL OR owner = ?2)"));
     row.bind(1, std::string(id));
+    BindOwner(row, 2, owner);
     if (!row.executeStep()) return NoSuchJob(id);
     return convert(row);
   } catch (const std::exception& e) {
@@ -323,7 +398,8 @@ absl::StatusOr<T> JobStore::FindJob(absl::string_view id, Convert convert) {
   }
 }
 
-absl::StatusOr<JobStore::Page> JobStore::ListJobs(int page_size, absl::string_view page_token) {
+absl::StatusOr<JobStore::Page> JobStore::ListJobs(int page_size, absl::string_view page_token,
+                                                  const Owner& owner) {
   int64_t before = std::numeric_limits<int64_t>::max();
   if (!page_token.empty()) {
     std::optional<int64_t> after = ParsePageToken(page_token);
@@ -334,10 +410,13 @@ absl::StatusOr<JobStore::Page> JobStore::ListJobs(int page_size, absl::string_vi
   }
   try {
     // One row more than asked says whether another page follows.
-    SQLite::Statement rows(*db_, absl::StrCat("SELECT ", kJobColumns,
-                                              " FROM jobs WHERE seq < ? ORDER BY seq DESC LIMIT ?"));
+    SQLite::Statement rows(
+        *db_, absl::StrCat("SELECT ", kJobColumns,
+                           " FROM jobs WHERE seq < ?1 AND (?3 IS NULL OR owner = ?3) "
+                           "ORDER BY seq DESC LIMIT ?2"));
     rows.bind(1, before);
     rows.bind(2, page_size + 1);
+    BindOwner(rows, 3, owner);
     Page page;
     int64_t last_seq = 0;
     while (rows.executeStep()) {

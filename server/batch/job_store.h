@@ -34,6 +34,11 @@ namespace llmgateway::batch {
 
 using State = llmgateway::v1::BatchJob::State;
 
+// Whose jobs a call may see (with caller auth, the key id that created
+// them): nullopt, every job (auth off). A job of another owner is NOT_FOUND,
+// exactly like one that does not exist.
+using Owner = std::optional<std::string>;
+
 // What the runner keeps of a job that has not ended.
 struct JobRow {
   int64_t seq = 0;  // creation order: FIFO, and newest-first listing
@@ -67,7 +72,7 @@ class JobStore {
   ~JobStore();
 
   // The schema version this build writes (PRAGMA user_version).
-  static constexpr int kSchemaVersion = 1;
+  static constexpr int kSchemaVersion = 2;
 
   struct Created {
     llmgateway::v1::BatchJob job;
@@ -75,21 +80,25 @@ class JobStore {
     // False: the request_id had made this job before; nothing was written.
     bool created = false;
   };
-  // Stores a QUEUED job and all its items in one transaction. The request has
-  // been validated. A non-empty request_id seen before returns that job.
+  // Stores a QUEUED job of `owner` ("" with auth off) and all its items in
+  // one transaction. The request has been validated. A non-empty request_id
+  // the same owner used before returns that job.
   absl::StatusOr<Created> CreateJob(const llmgateway::v1::CreateBatchJobRequest& request,
-                                    int max_concurrency, absl::Time now);
+                                    int max_concurrency, absl::Time now,
+                                    absl::string_view owner = "");
 
   // NOT_FOUND naming the id.
-  absl::StatusOr<llmgateway::v1::BatchJob> GetJob(absl::string_view id);
-  absl::StatusOr<JobRow> GetJobRow(absl::string_view id);
+  absl::StatusOr<llmgateway::v1::BatchJob> GetJob(absl::string_view id,
+                                                  const Owner& owner = std::nullopt);
+  absl::StatusOr<JobRow> GetJobRow(absl::string_view id, const Owner& owner = std::nullopt);
 
   struct Page {
     std::vector<llmgateway::v1::BatchJob> jobs;
     std::string next_page_token;
   };
   // Newest first. `page_token` is a next_page_token from an earlier page.
-  absl::StatusOr<Page> ListJobs(int page_size, absl::string_view page_token);
+  absl::StatusOr<Page> ListJobs(int page_size, absl::string_view page_token,
+                                const Owner& owner = std::nullopt);
 
   // Jobs QUEUED, RUNNING or CANCELLING, oldest first: what a restart resumes.
   absl::StatusOr<std::vector<JobRow>> UnfinishedJobs();
@@ -129,7 +138,7 @@ class JobStore {
   void Prepare();
   // The job with `id` converted by `convert(row)`, or NOT_FOUND.
   template <typename T, typename Convert>
-  absl::StatusOr<T> FindJob(absl::string_view id, Convert convert);
+  absl::StatusOr<T> FindJob(absl::string_view id, const Owner& owner, Convert convert);
   absl::Status Error(absl::string_view what, const std::exception& e) const;
 
   const std::string path_;

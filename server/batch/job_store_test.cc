@@ -8,6 +8,7 @@
 #include <string>
 
 #include "gtest/gtest.h"
+#include "sqlite3.h"
 
 namespace llmgateway::batch {
 namespace {
@@ -275,6 +276,82 @@ TEST_F(JobStoreTest, ASecondOpenOfALiveStoreFails) {
   EXPECT_NE(second.status().message().find(path_ + ": in use by another process"),
             absl::string_view::npos)
       << second.status();
+}
+
+TEST_F(JobStoreTest, AnOwnersJobsAreTheirsAlone) {
+  absl::StatusOr<JobStore::Created> a = store_->CreateJob(Request(1, "r1"), 5, kT0, "team-a");
+  absl::StatusOr<JobStore::Created> b = store_->CreateJob(Request(1, "r1"), 5, kT0, "team-b");
+  ASSERT_TRUE(a.ok() && b.ok());
+  // The same request id from two owners makes two jobs; again from one, its own.
+  EXPECT_TRUE(b->created);
+  EXPECT_NE(a->job.id(), b->job.id());
+  absl::StatusOr<JobStore::Created> again = store_->CreateJob(Request(1, "r1"), 5, kT0, "team-a");
+  EXPECT_FALSE(again->created);
+  EXPECT_EQ(again->job.id(), a->job.id());
+
+  EXPECT_TRUE(store_->GetJob(a->job.id(), std::string("team-a")).ok());
+  EXPECT_EQ(store_->GetJob(a->job.id(), std::string("team-b")).status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(store_->GetJobRow(a->job.id(), std::string("team-b")).status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_TRUE(store_->GetJob(a->job.id()).ok());  // no owner: every job
+
+  absl::StatusOr<JobStore::Page> page = store_->ListJobs(10, "", std::string("team-b"));
+  ASSERT_TRUE(page.ok());
+  ASSERT_EQ(page->jobs.size(), 1u);
+  EXPECT_EQ(page->jobs[0].id(), b->job.id());
+  EXPECT_EQ(store_->ListJobs(10, "")->jobs.size(), 2u);
+  EXPECT_EQ(store_->ListJobs(10, "", std::string(""))->jobs.size(), 0u);
+}
+
+TEST_F(JobStoreTest, AVersionOneStoreIsMigratedKeepingItsJobs) {
+  store_.reset();
+  for (const char* suffix : {"", "-wal", "-shm"}) unlink((path_ + suffix).c_str());
+  {
+    // The version-1 schema's jobs table, as the previous release wrote it.
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+    const char* v1 = R"sql(
+      CREATE TABLE jobs (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE,
+        request_id TEXT UNIQUE, state INTEGER NOT NULL, total_count INTEGER NOT NULL,
+        succeeded_count INTEGER NOT NULL DEFAULT 0, failed_count INTEGER NOT NULL DEFAULT 0,
+        max_concurrency INTEGER NOT NULL, create_time INTEGER NOT NULL, start_time INTEGER,
+        update_time INTEGER NOT NULL, end_time INTEGER,
+        prompt_tokens INTEGER NOT NULL DEFAULT 0, completion_tokens INTEGER NOT NULL DEFAULT 0,
+        total_tokens INTEGER NOT NULL DEFAULT 0, cached_prompt_tokens INTEGER NOT NULL DEFAULT 0,
+        cache_write_tokens INTEGER NOT NULL DEFAULT 0, reasoning_tokens INTEGER NOT NULL DEFAULT 0,
+        info BLOB NOT NULL, error BLOB);
+      CREATE INDEX jobs_by_end_time ON jobs(end_time) WHERE end_time IS NOT NULL;
+      CREATE TABLE items (job_seq INTEGER NOT NULL, idx INTEGER NOT NULL,
+        custom_id TEXT NOT NULL, request BLOB NOT NULL, PRIMARY KEY (job_seq, idx));
+      CREATE TABLE results (job_seq INTEGER NOT NULL, idx INTEGER NOT NULL,
+        succeeded INTEGER NOT NULL, result BLOB NOT NULL, PRIMARY KEY (job_seq, idx));
+      INSERT INTO jobs (seq, id, request_id, state, total_count, max_concurrency, create_time,
+        update_time, info) VALUES (7, 'batch_old', 'r-old', 1, 2, 4, 0, 0, X'');
+      INSERT INTO sqlite_sequence (name, seq) SELECT 'jobs', 9
+        WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'jobs');
+      UPDATE sqlite_sequence SET seq = 9 WHERE name = 'jobs';
+      PRAGMA user_version = 1;
+    )sql";
+    char* error = nullptr;
+    ASSERT_EQ(sqlite3_exec(db, v1, nullptr, nullptr, &error), SQLITE_OK) << error;
+    sqlite3_close(db);
+  }
+  Reopen();
+  absl::StatusOr<BatchJob> old = store_->GetJob("batch_old");
+  ASSERT_TRUE(old.ok()) << old.status();
+  EXPECT_EQ(old->total_count(), 2);
+  // Jobs from before auth belong to nobody in particular ("").
+  EXPECT_TRUE(store_->GetJob("batch_old", std::string("")).ok());
+  EXPECT_FALSE(store_->GetJob("batch_old", std::string("team-a")).ok());
+  // Its request id still answers it; sequence numbers go on after the old
+  // counter (9), not after the highest row left (7).
+  absl::StatusOr<JobStore::Created> same = store_->CreateJob(Request(2, "r-old"), 4, kT0);
+  ASSERT_TRUE(same.ok()) << same.status();
+  EXPECT_FALSE(same->created);
+  absl::StatusOr<JobStore::Created> next = store_->CreateJob(Request(1), 4, kT0);
+  ASSERT_TRUE(next.ok()) << next.status();
+  EXPECT_EQ(next->seq, 10);
 }
 
 }  // namespace

@@ -323,5 +323,62 @@ TEST(AuthIntegrationTest, TheClientLibraryAndLlmgwSendTheKey) {
   EXPECT_EQ(answered.exit_code, 0) << answered.output;
 }
 
+TEST(AuthIntegrationTest, AKeySeesOnlyItsOwnJobs) {
+  auto jobs = v1::BatchJobs::NewStub(servers->channel);
+  v1::CreateBatchJobRequest create;
+  *create.add_items()->mutable_request() = Prompt("fake-model?tokens=1");
+  v1::BatchJob job;
+  {
+    grpc::ClientContext context;
+    WithKey(&context, kKeyA);
+    ASSERT_TRUE(jobs->CreateBatchJob(&context, create, &job).ok());
+  }
+  v1::GetBatchJobRequest get;
+  get.set_id(job.id());
+  {
+    grpc::ClientContext context;
+    WithKey(&context, kKeyA);
+    v1::BatchJob got;
+    EXPECT_TRUE(jobs->GetBatchJob(&context, get, &got).ok());
+  }
+  // Another key: as if the job did not exist.
+  {
+    grpc::ClientContext context;
+    WithKey(&context, kKeyLimited);
+    v1::BatchJob got;
+    EXPECT_EQ(jobs->GetBatchJob(&context, get, &got).error_code(), grpc::StatusCode::NOT_FOUND);
+  }
+  {
+    grpc::ClientContext context;
+    WithKey(&context, kKeyLimited);
+    v1::CancelBatchJobRequest cancel;
+    cancel.set_id(job.id());
+    v1::BatchJob got;
+    EXPECT_EQ(jobs->CancelBatchJob(&context, cancel, &got).error_code(),
+              grpc::StatusCode::NOT_FOUND);
+  }
+  {
+    grpc::ClientContext context;
+    WithKey(&context, kKeyLimited);
+    v1::ListBatchJobResultsRequest results;
+    results.set_id(job.id());
+    auto reader = jobs->ListBatchJobResults(&context, results);
+    v1::BatchJobResult result;
+    EXPECT_FALSE(reader->Read(&result));
+    EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::NOT_FOUND);
+  }
+  auto listed = [&](const char* key) {
+    grpc::ClientContext context;
+    WithKey(&context, key);
+    v1::ListBatchJobsResponse response;
+    EXPECT_TRUE(jobs->ListBatchJobs(&context, {}, &response).ok());
+    bool found = false;
+    for (const v1::BatchJob& j : response.jobs()) found |= j.id() == job.id();
+    return found;
+  };
+  EXPECT_TRUE(listed(kKeyA));
+  EXPECT_FALSE(listed(kKeyStreams));
+}
+
 }  // namespace
 }  // namespace llmgateway
