@@ -11,6 +11,7 @@
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
+#include "server/api/malformed_request.h"
 #include "server/metrics/gateway_metrics.h"
 #include "server/providers/adapter_factory.h"
 #include "server/routing/retry_policy.h"
@@ -107,6 +108,13 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
   // answers pings closer than 5 minutes apart, on a call still waiting for
   // its first token, with GOAWAY (too_many_pings).
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 10000);
+  // Undecodable requests: INVALID_ARGUMENT saying why, not gRPC's bare
+  // UNIMPLEMENTED.
+  InstallProtobufLogHandler();
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
+      interceptors;
+  interceptors.push_back(MalformedRequestInterceptorFactory());
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
   builder.RegisterService(gateway->generation_.get());
   builder.RegisterService(gateway->models_.get());
   builder.RegisterService(gateway->batch_jobs_.get());
