@@ -435,7 +435,7 @@ INT_DIRECTIVES = {  # name: (smallest, largest)
     "cache_write": (0, 1_000_000_000),
     "fail_first": (0, 1_000_000_000),
 }
-FLAG_DIRECTIVES = ("crlf", "comments", "refusal", "redacted")
+FLAG_DIRECTIVES = ("crlf", "comments", "refusal", "redacted", "leak_key")
 TEXT_DIRECTIVES = ("code", "retry_after", "text", "tool")
 REASONING_FIELDS = ("reasoning_content", "reasoning")
 
@@ -466,6 +466,9 @@ class Directives:
     redacted: bool = False   # Anthropic: a redacted_thinking block
     fail_first: int = None   # only the first K requests with this model fail
     content_filter: str = None  # "prompt": Azure's 400; "completion": cut, finish content_filter
+    leak_key: bool = False   # a hostile upstream: its errors (HTTP and mid-stream) quote the
+                             # key it was sent, in the message and the code
+    sent_key: str = ""       # (leak_key) what the Authorization header carried
 
 
 def parse_directives(query, config):
@@ -1008,8 +1011,13 @@ async def answer_chat(conn, req, state, deployment=None, azure=False):
     if directives.retry_after is not None:
         extra_headers.append(("Retry-After", directives.retry_after))
 
+    if directives.leak_key:
+        directives.sent_key = req.headers.get("authorization", "").partition(" ")[2]
     if directives.status >= 300:
         error = simulated_error(directives.status, model_name, directives.code)
+        if directives.leak_key:
+            error["error"]["message"] += " (you sent " + directives.sent_key + ")"
+            error["error"]["code"] = directives.sent_key
         return await send_json(conn, req, directives.status, error, extra_headers)
     if directives.content_filter == "prompt":
         return await send_json(conn, req, 400, AZURE_PROMPT_FILTERED, extra_headers)
@@ -1132,8 +1140,11 @@ async def after_first_token(conn, sse, directives):
         conn.close()  # no terminating chunk, no [DONE]
         return False
     if fault == "error_event":
-        await sse.event(to_json({"error": {"message": "upstream exploded",
-                                           "type": "server_error"}}))
+        error = {"message": "upstream exploded", "type": "server_error"}
+        if directives.leak_key:
+            error["message"] += " with key " + directives.sent_key
+            error["code"] = directives.sent_key
+        await sse.event(to_json({"error": error}))
         await sse.end()
         return True
     if fault == "malformed":

@@ -455,6 +455,25 @@ class FakeLLMTest(unittest.TestCase):
         finally:
             client.close()
 
+    def test_leak_key_quotes_the_key_in_errors(self):
+        client = RawClient(self.port)
+        try:
+            headers = {"Authorization": "Bearer sk-leaky-123"}
+            resp = client.request("POST", "/v1/chat/completions",
+                                  chat_body(model="fake-model?status=500&leak_key=1"), headers)
+            error = json.loads(resp.body)["error"]
+            self.assertIn("sk-leaky-123", error["message"])
+            self.assertEqual(error["code"], "sk-leaky-123")
+
+            resp = client.request("POST", "/v1/chat/completions",
+                                  chat_body(model="fake-model?fault=error_event&leak_key=1",
+                                            stream=True), dict(headers))
+            error = json.loads(resp.sse_data()[-1])["error"]
+            self.assertEqual(error["message"], "upstream exploded with key sk-leaky-123")
+            self.assertEqual(error["code"], "sk-leaky-123")
+        finally:
+            client.close()
+
     # -- pacing --------------------------------------------------------------
 
     def test_delay_ms(self):
