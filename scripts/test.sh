@@ -49,7 +49,7 @@ if tests/consumer_workspace/run_consumer_test.sh; then passed=$((passed + 1)); e
 # One build under both sanitizers: two separate builds cost CI 15 minutes.
 run_bazel asan+ubsan --config=asan_ubsan //...
 run_bazel tsan --config=tsan //server/http/... //server/routing/... //server/batch/... //server/metrics/... \
-  //server/common/... \
+  //server/common/... //server/auth/... \
   //server/providers/openai:chat_stream_test //server/providers/openai:chat_response_test \
   //server/providers/anthropic:messages_stream_test //server/providers/anthropic:messages_response_test
 

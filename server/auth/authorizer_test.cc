@@ -39,11 +39,12 @@ TEST(AuthorizerTest, FindsEachKeyByItsHash) {
 
 TEST(AuthorizerTest, MissingMalformedAndUnknownKeysAreUnauthenticated) {
   Authorizer authorizer(TwoKeys());
+  const std::string hash_sized = "Bearer " + std::string(64, 'a');
   const std::pair<absl::optional<absl::string_view>, std::string> cases[] = {
       {absl::nullopt, "API_KEY_MISSING"},
       {absl::string_view("key-of-a"), "API_KEY_INVALID"},
       {absl::string_view("Bearer key-of-c"), "API_KEY_INVALID"},
-      {absl::string_view("Bearer " + std::string(64, 'a')), "API_KEY_INVALID"},
+      {absl::string_view(hash_sized), "API_KEY_INVALID"},
   };
   for (const auto& [metadata, reason] : cases) {
     absl::StatusOr<Caller*> caller = authorizer.Authenticate(metadata);

@@ -1,5 +1,9 @@
 #include "server/auth/caller.h"
 
+#include <atomic>
+#include <thread>
+#include <vector>
+
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "server/common/status_details.h"
@@ -113,6 +117,38 @@ TEST(CallerTest, StreamsAreCountedUntilClosed) {
   EXPECT_EQ(Reason(third), "KEY_STREAM_LIMIT");
   caller.CloseStream();
   EXPECT_TRUE(caller.OpenStream().ok());
+}
+
+TEST(CallerTest, ConcurrentCallsShareOneCountExactly) {
+  config::ApiKey key = Key();
+  key.set_requests_per_minute(1000);
+  key.set_max_concurrent_streams(3);
+  Caller caller(key, kStart);
+  std::atomic<int> admitted{0};
+  std::atomic<int> peak_streams{0};
+  std::atomic<int> open{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 250; ++i) {
+        // The clock stands still: no refill, so exactly the burst gets in.
+        if (caller.Admit("m", kStart).ok()) ++admitted;
+        caller.Charge(1, kStart);
+        if (caller.OpenStream().ok()) {
+          const int now_open = ++open;
+          int peak = peak_streams.load();
+          while (now_open > peak && !peak_streams.compare_exchange_weak(peak, now_open)) {
+          }
+          --open;
+          caller.CloseStream();
+        }
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  EXPECT_EQ(admitted.load(), 1000);
+  EXPECT_EQ(caller.tokens_used(), 2000);
+  EXPECT_LE(peak_streams.load(), 3);
 }
 
 }  // namespace
