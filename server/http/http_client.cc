@@ -880,8 +880,9 @@ absl::Status HttpClient::Loop::Configure(Transfer& t) {
   set(CURLOPT_NOSIGNAL, 1L);
   set(CURLOPT_TCP_NODELAY, 1L);
   set(CURLOPT_TCP_KEEPALIVE, 1L);
-  set(CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_2TLS));
-  if (absl::StartsWithIgnoreCase(r.url, "https://")) {
+  set(CURLOPT_HTTP_VERSION, static_cast<long>(r.pausable ? CURL_HTTP_VERSION_1_1
+                                                          : CURL_HTTP_VERSION_2TLS));
+  if (!r.pausable && absl::StartsWithIgnoreCase(r.url, "https://")) {
     // Wait for a connection still in its TLS handshake (ALPN may say h2)
     // rather than open another. Not for http://: curl 7.88 then parks every
     // further transfer to the host until one of them finishes (the HTTP/1.1

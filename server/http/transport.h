@@ -36,6 +36,11 @@ struct HttpRequest {
   // Bounds the whole transfer, connect included. InfiniteDuration: no bound.
   absl::Duration timeout = absl::InfiniteDuration();
   absl::Duration connect_timeout = absl::Seconds(10);
+  // The handler may pause the body for long (a stream whose caller reads
+  // slowly): sent over HTTP/1.1 only. curl 7.88 keeps reading a paused
+  // HTTP/2 stream into memory up to the connection's 32 MiB window; over
+  // HTTP/1.1 a pause stops reading the socket and TCP pushes back.
+  bool pausable = false;
 };
 
 struct ResponseHead {

@@ -283,6 +283,8 @@ void CallEngine::Call::Send() {
   http_request.body = std::move(adapter_request_.body);
   http_request.timeout = timeout;
   http_request.connect_timeout = provider.connect_timeout;
+  // Streams pause when their caller reads slowly (backpressure).
+  http_request.pausable = options_.stream;
 
   ++attempts_;
   attempt_started_ = now;

@@ -391,6 +391,17 @@ TEST_F(EngineTest, AfterTheFirstDeltaAFailureEndsTheCall) {
   EXPECT_EQ(r.Text(), "partial") << "no duplicated prefix";
 }
 
+TEST_F(EngineTest, OnlyStreamsAskForAPausableTransfer) {
+  Build(kPrimaryWithFallback);
+  Recorder& unary = *Open();
+  Start(&unary, "m");
+  Recorder& stream = *Open();
+  Start(&stream, "m", true);
+  ASSERT_EQ(transport_.transfers().size(), 2u);
+  EXPECT_FALSE(transport_.transfer(1).request.pausable);
+  EXPECT_TRUE(transport_.transfer(2).request.pausable) << "HTTP/1.1: a pause pushes back on TCP";
+}
+
 TEST_F(EngineTest, StreamsFallBackToo) {
   Build(R"pb(
     models { name: "m" provider: "a" fallbacks: "f" retry { max_retries: 0 } }
