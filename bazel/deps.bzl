@@ -95,6 +95,12 @@ def llm_gateway_dependencies():
 
     _maybe(
         system_repo,
+        "openssl",
+        build_files = {"BUILD": "//bazel/systemlibs:openssl.BUILD"},
+    )
+
+    _maybe(
+        system_repo,
         "com_github_simdjson_simdjson",
         build_files = {"BUILD": "//bazel/systemlibs:simdjson.BUILD"},
     )

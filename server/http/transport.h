@@ -36,6 +36,10 @@ struct HttpRequest {
   // Bounds the whole transfer, connect included. InfiniteDuration: no bound.
   absl::Duration timeout = absl::InfiniteDuration();
   absl::Duration connect_timeout = absl::Seconds(10);
+  // https://: a PEM bundle of the CAs to trust instead of the system's.
+  // Empty: the system's. The peer's certificate and host name are always
+  // verified.
+  std::string ca_file;
 };
 
 struct ResponseHead {

@@ -283,6 +283,7 @@ void CallEngine::Call::Send() {
   http_request.body = std::move(adapter_request_.body);
   http_request.timeout = timeout;
   http_request.connect_timeout = provider.connect_timeout;
+  http_request.ca_file = provider.ca_file;
 
   ++attempts_;
   attempt_started_ = now;
