@@ -170,6 +170,29 @@ TEST(TlsIntegrationTest, MutualTlsRequiresAClientCertificateFromTheCa) {
   EXPECT_THAT(gateway->ReadStderr(), HasSubstr("client certificates required"));
 }
 
+TEST(TlsIntegrationTest, LlmgwSpeaksTlsAndMutualTls) {
+  std::unique_ptr<Subprocess> gateway =
+      TlsGateway("tls-llmgw", {"--tls_client_ca=" + Certs().Path("ca.pem")});
+  const std::string llmgw = absl::StrCat(RunfilePath("client/llmgw"),
+                                         " --addr=127.0.0.1:", gateway->port(),
+                                         " --max_attempts=1 --model=tls-test");
+  const std::string client_cert = " --tls_cert=" + Certs().Path("client.pem") +
+                                  " --tls_key=" + Certs().Path("client.key");
+  testing::RunResult run =
+      RunToExit(llmgw + " --tls_ca=" + Certs().Path("ca.pem") + client_cert + " generate hi");
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_FALSE(run.output.empty());
+  // No client certificate: the handshake fails, UNAVAILABLE (14).
+  run = RunToExit(llmgw + " --tls_ca=" + Certs().Path("ca.pem") + " generate hi");
+  EXPECT_EQ(run.exit_code, 14) << run.output;
+  // The system's CAs do not know the test CA.
+  run = RunToExit(llmgw + " --tls" + client_cert + " generate hi");
+  EXPECT_EQ(run.exit_code, 14) << run.output;
+  run = RunToExit(llmgw + " --tls_ca=" + Certs().Path("nope.pem") + " generate hi");
+  EXPECT_EQ(run.exit_code, 64);
+  EXPECT_THAT(run.output, HasSubstr("cannot read " + Certs().Path("nope.pem")));
+}
+
 TEST(TlsIntegrationTest, OptionalClientCertificatesAreCheckedWhenPresented) {
   const std::string config = TempPath("tls-optional.textproto");
   WriteFile(config, absl::StrCat("tls { cert_file: \"", Certs().Path("server.pem"),
