@@ -95,14 +95,14 @@ def llm_gateway_dependencies():
 
     _maybe(
         system_repo,
-        "com_github_simdjson_simdjson",
-        build_files = {"BUILD": "//bazel/systemlibs:simdjson.BUILD"},
+        "openssl",
+        build_files = {"BUILD": "//bazel/systemlibs:openssl.BUILD"},
     )
 
     _maybe(
         system_repo,
-        "boringssl",
-        build_files = {"BUILD": "//bazel/systemlibs:openssl.BUILD"},
+        "com_github_simdjson_simdjson",
+        build_files = {"BUILD": "//bazel/systemlibs:simdjson.BUILD"},
     )
 
     _maybe(

@@ -1,6 +1,8 @@
 #include "client/channel.h"
 
 #include <algorithm>
+#include <fstream>
+#include <sstream>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -11,6 +13,17 @@ namespace {
 // Durations in a service config are decimal seconds with an "s".
 std::string ConfigSeconds(absl::Duration d) {
   return absl::StrFormat("%.3fs", absl::ToDoubleSeconds(std::max(d, absl::Milliseconds(1))));
+}
+
+absl::StatusOr<std::string> ReadPem(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", path));
+  std::stringstream text;
+  text << in.rdbuf();
+  if (text.str().find("-----BEGIN ") == std::string::npos) {
+    return absl::InvalidArgumentError(absl::StrCat(path, " is not a PEM file"));
+  }
+  return text.str();
 }
 
 int ClampToInt(absl::Duration d) {
@@ -29,6 +42,23 @@ std::string ServiceConfigJson(const ClientOptions& options) {
       R"(,"initialBackoff":")", ConfigSeconds(options.initial_backoff),
       R"(","maxBackoff":")", ConfigSeconds(options.max_backoff),
       R"(","backoffMultiplier":2,"retryableStatusCodes":["UNAVAILABLE"]}}]})");
+}
+
+absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> TlsCredentialsFromFiles(
+    const std::string& ca_file, const std::string& cert_file, const std::string& key_file) {
+  if (cert_file.empty() != key_file.empty()) {
+    return absl::InvalidArgumentError("a client certificate needs both its file and its key");
+  }
+  grpc::SslCredentialsOptions options;
+  for (auto [path, pem] : {std::pair{&ca_file, &options.pem_root_certs},
+                           std::pair{&cert_file, &options.pem_cert_chain},
+                           std::pair{&key_file, &options.pem_private_key}}) {
+    if (path->empty()) continue;
+    absl::StatusOr<std::string> text = ReadPem(*path);
+    if (!text.ok()) return text.status();
+    *pem = *std::move(text);
+  }
+  return grpc::SslCredentials(options);
 }
 
 std::shared_ptr<grpc::Channel> CreateChannel(const ClientOptions& options) {

@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 
+#include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "grpcpp/grpcpp.h"
 
@@ -29,12 +30,20 @@ struct ClientOptions {
   // instead of hanging it. The gateway accepts pings every 10 s or more.
   absl::Duration keepalive_time = absl::Seconds(30);
   absl::Duration keepalive_timeout = absl::Seconds(10);
-  // Null: plaintext (grpc::InsecureChannelCredentials()).
+  // Null: plaintext (grpc::InsecureChannelCredentials()). For a gateway
+  // serving TLS: TlsCredentialsFromFiles below, or grpc::SslCredentials.
   std::shared_ptr<grpc::ChannelCredentials> credentials;
   // The caller's API key for a gateway with caller auth: sent as
   // `authorization: Bearer KEY` metadata on every call. Empty: none.
   std::string api_key;
 };
+
+// TLS credentials from PEM files: `ca_file` holds the CAs that issued the
+// gateway's certificate ("": gRPC's default roots, i.e. the system's);
+// `cert_file` and `key_file`, both or neither, a client certificate for a
+// gateway that asks for one (mTLS). Errors name the file.
+absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> TlsCredentialsFromFiles(
+    const std::string& ca_file, const std::string& cert_file, const std::string& key_file);
 
 // The service config (JSON) that carries the retry policy for every
 // llmgateway.v1 service.

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what building, serving and testing llm-gateway need on Debian 12:
 # Debian's packages only (Bazel, gRPC, Protobuf, Abseil, libcurl, simdjson,
-# GoogleTest, SQLite, libmicrohttpd, Python gRPC, the Go and Java stub
+# GoogleTest, SQLite, libmicrohttpd, OpenSSL, Python gRPC, the Go and Java stub
 # toolchains) plus package.json's npm packages (buf, gRPC for Node). Idempotent
 # and quiet when everything is already there. Needs root (or sudo) for apt-get.
 set -euo pipefail
@@ -14,11 +14,12 @@ packages=(
   protobuf-compiler-grpc libgrpc++-dev grpc-proto
   libabsl-dev
   libcurl4-openssl-dev
-  libssl-dev               # SHA-256 of callers' API keys (libcrypto)
   libsimdjson-dev
   libgtest-dev
   libsqlite3-dev libsqlitecpp-dev   # the batch job store
   libmicrohttpd-dev        # /metrics (--metrics_listen)
+  libssl-dev               # libcrypto: TLS PEM checks (server/tls), API key hashes (server/auth)
+  openssl                  # the TLS tests make their certificates at test time
   python3-grpcio python3-protobuf   # the Python client round trip
   python3-prometheus-client         # a test parses /metrics as Prometheus does
   # scripts/generate_stubs.sh go, and building its output (tests/examples)

@@ -97,9 +97,15 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
   if (!config.has_reflection() || config.reflection()) {
     grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   }
+  std::shared_ptr<grpc::ServerCredentials> credentials = grpc::InsecureServerCredentials();
+  if (!config.tls().cert_file().empty()) {
+    absl::StatusOr<std::unique_ptr<tls::ServerTls>> tls = tls::ServerTls::Create(config.tls());
+    if (!tls.ok()) return tls.status();
+    gateway->tls_ = *std::move(tls);
+    credentials = gateway->tls_->credentials();
+  }
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(config.listen(), grpc::InsecureServerCredentials(),
-                           &gateway->port_);
+  builder.AddListeningPort(config.listen(), credentials, &gateway->port_);
   builder.SetMaxReceiveMessageSize(
       std::max<int>(kMaxMessageBytes, static_cast<int>(config.batch().max_request_bytes())));
   builder.SetMaxSendMessageSize(kMaxMessageBytes);
@@ -128,6 +134,11 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
     gateway->server_->GetHealthCheckService()->SetServingStatus(std::string(service), true);
   }
   return gateway;
+}
+
+absl::StatusOr<std::string> GatewayServer::ReloadTls() {
+  if (tls_ == nullptr) return absl::FailedPreconditionError("TLS is not configured");
+  return tls_->Reload();
 }
 
 int GatewayServer::Drain(absl::Duration timeout) {

@@ -23,6 +23,7 @@
 #include "server/providers/adapter.h"
 #include "server/routing/call_engine.h"
 #include "server/routing/router.h"
+#include "server/tls/server_tls.h"
 
 namespace llmgateway {
 
@@ -37,6 +38,15 @@ class GatewayServer {
 
   // The bound port (useful with port 0).
   int port() const { return port_; }
+  // Whether the gRPC port serves TLS (config tls), and its certificate's
+  // summary for the log.
+  bool tls_enabled() const { return tls_ != nullptr; }
+  std::string tls_summary() const { return tls_ != nullptr ? tls_->summary() : std::string(); }
+  // SIGHUP: re-reads and checks the TLS files; new connections get them
+  // within tls::kRefreshIntervalSeconds. Not OK (nothing changed): TLS is
+  // off, or a file is missing or wrong (the status names it).
+  absl::StatusOr<std::string> ReloadTls();
+
   // The metrics port (0: metrics off).
   int metrics_port() const { return metrics_http_ != nullptr ? metrics_http_->port() : 0; }
 
@@ -65,6 +75,8 @@ class GatewayServer {
   std::unique_ptr<GenerationService> generation_;
   std::unique_ptr<ModelsService> models_;
   std::unique_ptr<BatchJobsService> batch_jobs_;
+  // Outlives server_: gRPC reads its files while serving.
+  std::unique_ptr<tls::ServerTls> tls_;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<metrics::MetricsHttpServer> metrics_http_;
   int port_ = 0;

@@ -43,6 +43,12 @@ ABSL_FLAG(bool, hash_api_key, false,
           "and exit.");
 ABSL_FLAG(bool, generate_api_key, false,
           "Print a new random caller API key and its config entry, then exit.");
+ABSL_FLAG(std::string, tls_cert, "",
+          "Serve TLS with this certificate chain (PEM; with --tls_key). SIGHUP re-reads the "
+          "TLS files (default: the config's tls.cert_file, else plaintext).");
+ABSL_FLAG(std::string, tls_key, "", "The private key of --tls_cert (PEM, unencrypted).");
+ABSL_FLAG(std::string, tls_client_ca, "",
+          "mTLS: require client certificates issued by these CAs (PEM bundle).");
 ABSL_FLAG(std::string, drain_timeout, "",
           "How long SIGTERM lets calls in flight finish before cancelling them, "
           "e.g. 30s (default: the config's drain_timeout, else 30s).");
@@ -151,6 +157,9 @@ int main(int argc, char** argv) {
   overrides.metrics_listen = IfSet(FLAGS_metrics_listen);
   overrides.log_format = log_format;
   overrides.openai_base_url = IfSet(FLAGS_openai_base_url);
+  overrides.tls_cert = IfSet(FLAGS_tls_cert);
+  overrides.tls_key = IfSet(FLAGS_tls_key);
+  overrides.tls_client_ca = IfSet(FLAGS_tls_client_ca);
   // The key variable's name matters only with a base URL (or a config entry
   // named "openai"); its default must not invent a provider.
   if (overrides.openai_base_url.has_value() ||
@@ -179,12 +188,15 @@ int main(int argc, char** argv) {
 
   // Block SIGINT/SIGTERM in every thread (threads inherit the mask) and take
   // them with sigwait below: shutting gRPC down from a signal handler would
-  // not be async-signal-safe.
+  // not be async-signal-safe. With TLS, SIGHUP too (it re-reads the
+  // certificates); without, SIGHUP keeps its default (it ends the process).
   sigset_t stop_signals;
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGINT);
   sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  sigset_t wait_signals = stop_signals;
+  if (!gateway_config.tls().cert_file().empty()) sigaddset(&wait_signals, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &wait_signals, nullptr);
 
   // After the mask: the writer thread must not take the stop signals.
   LogWriterScope log_writer;
@@ -208,8 +220,28 @@ int main(int argc, char** argv) {
             (*server)->metrics_port(), "/metrics");
   }
 
+  if ((*server)->tls_enabled()) {
+    LogInfo("TLS on the gRPC port: ", (*server)->tls_summary(),
+            gateway_config.tls().client_ca_file().empty()
+                ? std::string()
+                : gateway_config.tls().client_cert_optional()
+                      ? "; client certificates checked when presented"
+                      : "; client certificates required");
+  }
+
   int signal_number = 0;
-  sigwait(&stop_signals, &signal_number);
+  while (true) {
+    sigwait(&wait_signals, &signal_number);
+    if (signal_number != SIGHUP) break;
+    absl::StatusOr<std::string> reloaded = (*server)->ReloadTls();
+    if (reloaded.ok()) {
+      LogInfo("SIGHUP: TLS certificates reloaded (", *reloaded,
+              "); new connections get them within ", tls::kRefreshIntervalSeconds, " s");
+    } else {
+      LogError("SIGHUP: TLS reload failed, still serving the previous certificates: ",
+               reloaded.status().message());
+    }
+  }
   const absl::Duration drain_timeout =
       absl::Seconds(gateway_config.drain_timeout().seconds()) +
       absl::Nanoseconds(gateway_config.drain_timeout().nanos());

@@ -23,6 +23,11 @@ ABSL_FLAG(std::string, api_key_env, "LLM_GATEWAY_API_KEY",
 ABSL_FLAG(absl::Duration, timeout, absl::Seconds(120),
           "deadline of each call (generate, stream, each poll); 0 for none");
 ABSL_FLAG(int, max_attempts, 3, "attempts of a call that fails with UNAVAILABLE (1: no retry)");
+ABSL_FLAG(bool, tls, false, "connect with TLS, trusting the system's CAs (see --tls_ca)");
+ABSL_FLAG(std::string, tls_ca, "", "connect with TLS, trusting the CAs in this PEM file");
+ABSL_FLAG(std::string, tls_cert, "",
+          "mTLS: present this client certificate (PEM; with --tls_key; implies TLS)");
+ABSL_FLAG(std::string, tls_key, "", "mTLS: the private key of --tls_cert (PEM)");
 ABSL_FLAG(bool, json, false, "print results as JSON lines (grpcurl's field names)");
 ABSL_FLAG(std::string, model, "", "generate, stream: the model (as ListModels names it)");
 ABSL_FLAG(std::string, system, "", "generate, stream: a system message before the prompt");
@@ -80,6 +85,19 @@ int main(int argc, char** argv) {
   options.timeout = absl::GetFlag(FLAGS_timeout);
   if (options.timeout <= absl::ZeroDuration()) options.timeout = absl::InfiniteDuration();
   options.max_attempts = absl::GetFlag(FLAGS_max_attempts);
+  const std::string tls_ca = absl::GetFlag(FLAGS_tls_ca);
+  const std::string tls_cert = absl::GetFlag(FLAGS_tls_cert);
+  const std::string tls_key = absl::GetFlag(FLAGS_tls_key);
+  if (absl::GetFlag(FLAGS_tls) || !tls_ca.empty() || !tls_cert.empty() || !tls_key.empty()) {
+    absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials =
+        client::TlsCredentialsFromFiles(tls_ca, tls_cert, tls_key);
+    if (!credentials.ok()) {
+      absl::FPrintF(stderr, "error: --tls_ca/--tls_cert/--tls_key: %s\n",
+                    credentials.status().message());
+      return cli::kUsageExit;
+    }
+    options.credentials = *std::move(credentials);
+  }
 
   cli::CliFlags flags;
   flags.json = absl::GetFlag(FLAGS_json);

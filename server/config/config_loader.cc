@@ -15,6 +15,7 @@
 #include "absl/strings/str_join.h"
 #include "google/protobuf/io/tokenizer.h"
 #include "google/protobuf/text_format.h"
+#include "server/tls/pem_files.h"
 
 namespace llmgateway::config {
 namespace {
@@ -278,6 +279,39 @@ absl::Status ValidateAuth(const Auth& auth) {
   return absl::OkStatus();
 }
 
+// A PEM file's problem with "config: " before it (it names field and path).
+absl::Status PemError(const absl::Status& status) {
+  return absl::Status(status.code(), absl::StrCat("config: ", status.message()));
+}
+
+absl::Status ValidateServerTls(const ServerTls& tls) {
+  if (tls.cert_file().empty() && tls.key_file().empty() && tls.client_ca_file().empty() &&
+      !tls.client_cert_optional()) {
+    return absl::OkStatus();  // plaintext
+  }
+  if (tls.cert_file().empty()) return FieldError("tls.cert_file", "is required to serve TLS");
+  if (tls.key_file().empty()) {
+    return FieldError("tls.key_file", "is required with tls.cert_file");
+  }
+  if (tls.client_cert_optional() && tls.client_ca_file().empty()) {
+    return FieldError("tls.client_cert_optional",
+                      "needs tls.client_ca_file (the CA client certificates are checked against)");
+  }
+  if (absl::StatusOr<tls::Identity> identity =
+          tls::LoadIdentity({"tls.cert_file", tls.cert_file()}, {"tls.key_file", tls.key_file()});
+      !identity.ok()) {
+    return PemError(identity.status());
+  }
+  if (!tls.client_ca_file().empty()) {
+    if (absl::StatusOr<std::string> bundle =
+            tls::LoadCaBundle({"tls.client_ca_file", tls.client_ca_file()});
+        !bundle.ok()) {
+      return PemError(bundle.status());
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<GatewayConfig> ParseConfigText(absl::string_view text,
@@ -307,6 +341,11 @@ void ApplyOverrides(const Overrides& overrides, GatewayConfig* config) {
   if (overrides.log_format.has_value()) config->set_log_format(*overrides.log_format);
   if (overrides.batch_store.has_value()) {
     config->mutable_batch()->set_store_path(*overrides.batch_store);
+  }
+  if (overrides.tls_cert.has_value()) config->mutable_tls()->set_cert_file(*overrides.tls_cert);
+  if (overrides.tls_key.has_value()) config->mutable_tls()->set_key_file(*overrides.tls_key);
+  if (overrides.tls_client_ca.has_value()) {
+    config->mutable_tls()->set_client_ca_file(*overrides.tls_client_ca);
   }
   if (!overrides.openai_base_url.has_value() && !overrides.openai_api_key_env.has_value()) {
     return;
@@ -402,6 +441,13 @@ absl::Status ValidateConfig(const GatewayConfig& config) {
         return s;
       }
     }
+    if (!provider.ca_file().empty()) {
+      if (absl::StatusOr<std::string> bundle =
+              tls::LoadCaBundle({field + ".ca_file", provider.ca_file()});
+          !bundle.ok()) {
+        return PemError(bundle.status());
+      }
+    }
     const Capabilities& capabilities = provider.capabilities();
     if (capabilities.max_tokens_field() != "max_tokens" &&
         capabilities.max_tokens_field() != "max_completion_tokens") {
@@ -464,6 +510,7 @@ absl::Status ValidateConfig(const GatewayConfig& config) {
   if (!config.metrics_listen().empty() && !IsHostPort(config.metrics_listen())) {
     return FieldError("metrics_listen", "must be HOST:PORT");
   }
+  if (absl::Status s = ValidateServerTls(config.tls()); !s.ok()) return s;
   if (!config.log_format().empty() && config.log_format() != "text" &&
       config.log_format() != "json") {
     return FieldError("log_format", "must be \"text\" or \"json\"");

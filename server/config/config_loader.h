@@ -31,6 +31,11 @@ struct Overrides {
   // default provider, so any model name passes through to it.
   std::optional<std::string> openai_base_url;
   std::optional<std::string> openai_api_key_env;
+  // --tls_cert, --tls_key, --tls_client_ca: tls.cert_file, tls.key_file,
+  // tls.client_ca_file.
+  std::optional<std::string> tls_cert;
+  std::optional<std::string> tls_key;
+  std::optional<std::string> tls_client_ca;
 };
 void ApplyOverrides(const Overrides& overrides, GatewayConfig* config);
 
@@ -38,6 +43,8 @@ void ApplyOverrides(const Overrides& overrides, GatewayConfig* config);
 void ApplyDefaults(GatewayConfig* config);
 
 // INVALID_ARGUMENT naming the field, e.g. `providers[1].base_url: ...`.
+// Reads the PEM files the config names (tls, providers' ca_file) and checks
+// them, so a missing or broken one stops start-up naming its field and path.
 absl::Status ValidateConfig(const GatewayConfig& config);
 
 }  // namespace llmgateway::config

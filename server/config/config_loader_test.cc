@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/tls/test_certs.h"
 
 namespace llmgateway::config {
 namespace {
@@ -276,6 +277,84 @@ TEST(ConfigLoaderTest, AuthKeysAreCheckedFieldByField) {
     ASSERT_FALSE(config.ok()) << auth;
     EXPECT_THAT(config.status().message(), HasSubstr(expected)) << auth;
   }
+}
+
+const llmgateway::testing::TestCerts& Certs() {
+  static const auto* certs = new llmgateway::testing::TestCerts("config_loader_test");
+  return *certs;
+}
+
+// kGood plus `extra` (textproto) with $DIR standing for the certificates' folder.
+absl::Status LoadWith(absl::string_view extra) {
+  std::string text = std::string(extra);
+  for (size_t at; (at = text.find("$DIR")) != std::string::npos;) {
+    text.replace(at, 4, Certs().Path(""));
+  }
+  return Load(std::string(kGood) + text).status();
+}
+
+TEST(ConfigLoaderTest, TlsNeedsCertAndKeyThatMatch) {
+  EXPECT_TRUE(LoadWith("").ok());  // no tls: plaintext
+  absl::Status ok = LoadWith(
+      R"(tls { cert_file: "$DIR/server.pem" key_file: "$DIR/server.key"
+               client_ca_file: "$DIR/ca.pem" client_cert_optional: true })");
+  EXPECT_TRUE(ok.ok()) << ok;
+
+  EXPECT_THAT(LoadWith(R"(tls { cert_file: "$DIR/server.pem" })").message(),
+              HasSubstr("config: tls.key_file: is required with tls.cert_file"));
+  EXPECT_THAT(LoadWith(R"(tls { key_file: "$DIR/server.key" })").message(),
+              HasSubstr("config: tls.cert_file: is required"));
+  EXPECT_THAT(LoadWith(R"(tls { cert_file: "$DIR/server.pem" key_file: "$DIR/server.key"
+                                client_cert_optional: true })")
+                  .message(),
+              HasSubstr("config: tls.client_cert_optional: needs tls.client_ca_file"));
+  EXPECT_THAT(LoadWith(R"(tls { cert_file: "$DIR/server.pem" key_file: "$DIR/server2.key" })")
+                  .message(),
+              HasSubstr("config: tls.key_file: the private key in "));
+}
+
+TEST(ConfigLoaderTest, UnreadableTlsFilesNameFieldAndPath) {
+  absl::Status status =
+      LoadWith(R"(tls { cert_file: "$DIR/gone.pem" key_file: "$DIR/server.key" })");
+  EXPECT_THAT(status.message(),
+              HasSubstr("config: tls.cert_file: cannot read " + Certs().Path("/gone.pem")));
+  status = LoadWith(R"(tls { cert_file: "$DIR/server.pem" key_file: "$DIR/server.key"
+                             client_ca_file: "$DIR/nope.pem" })");
+  EXPECT_THAT(status.message(),
+              HasSubstr("config: tls.client_ca_file: cannot read " + Certs().Path("/nope.pem")));
+}
+
+TEST(ConfigLoaderTest, TlsFlagsOverrideTheFile) {
+  absl::StatusOr<GatewayConfig> config =
+      ParseConfigText(std::string(kGood) + R"(tls { cert_file: "a.pem" key_file: "a.key" })", "t");
+  ASSERT_TRUE(config.ok()) << config.status();
+  Overrides overrides;
+  overrides.tls_cert = Certs().Path("server.pem");
+  overrides.tls_key = Certs().Path("server.key");
+  overrides.tls_client_ca = Certs().Path("ca.pem");
+  ApplyOverrides(overrides, &*config);
+  ApplyDefaults(&*config);
+  EXPECT_EQ(config->tls().cert_file(), Certs().Path("server.pem"));
+  EXPECT_EQ(config->tls().key_file(), Certs().Path("server.key"));
+  EXPECT_EQ(config->tls().client_ca_file(), Certs().Path("ca.pem"));
+  EXPECT_TRUE(ValidateConfig(*config).ok()) << ValidateConfig(*config);
+}
+
+TEST(ConfigLoaderTest, ProviderCaFileMustHoldCertificates) {
+  absl::StatusOr<GatewayConfig> config = ParseConfigText(
+      absl::StrCat("providers { name: \"p\" kind: \"openai\" base_url: \"https://a/v1\" ",
+                   "ca_file: \"", Certs().Path("ca.pem"), "\" }"),
+      "t");
+  ASSERT_TRUE(config.ok()) << config.status();
+  ApplyDefaults(&*config);
+  EXPECT_TRUE(ValidateConfig(*config).ok()) << ValidateConfig(*config);
+  config->mutable_providers(0)->set_ca_file(Certs().Path("ca.key"));
+  EXPECT_THAT(ValidateConfig(*config).message(),
+              HasSubstr("config: providers[0].ca_file: " + Certs().Path("ca.key") +
+                        " holds no PEM certificate"));
+  config->mutable_providers(0)->set_ca_file(Certs().Path("missing.pem"));
+  EXPECT_THAT(ValidateConfig(*config).message(),
+              HasSubstr("config: providers[0].ca_file: cannot read "));
 }
 
 }  // namespace

@@ -321,6 +321,12 @@ absl::Status TransportStatus(const Transfer& t, CURLcode code) {
     case CURLE_OPERATION_TIMEDOUT:
       return TimedOutDuringConnect(t) ? absl::UnavailableError(message)
                                       : absl::DeadlineExceededError(message);
+    case CURLE_PEER_FAILED_VERIFICATION:
+      // Say it plainly: curl's own words ("SSL peer certificate or SSH
+      // remote key was not OK") hide that it is about trust.
+      return absl::UnavailableError(
+          absl::StrCat("the upstream's TLS certificate is not trusted: ",
+                       t.errbuf[0] != '\0' ? t.errbuf : curl_easy_strerror(code)));
     case CURLE_URL_MALFORMAT:
     case CURLE_UNSUPPORTED_PROTOCOL:
       // Retrying elsewhere cannot help: not UNAVAILABLE.
@@ -890,6 +896,11 @@ absl::Status HttpClient::Loop::Configure(Transfer& t) {
     // long stream would serialise the host behind it.
     set(CURLOPT_PIPEWAIT, 1L);
   }
+  // curl's defaults, said out loud: the upstream's certificate must chain to
+  // a trusted CA and name the host. Nothing in the gateway turns them off.
+  set(CURLOPT_SSL_VERIFYPEER, 1L);
+  set(CURLOPT_SSL_VERIFYHOST, 2L);
+  if (!r.ca_file.empty()) set(CURLOPT_CAINFO, r.ca_file.c_str());
   set(CURLOPT_SUPPRESS_CONNECT_HEADERS, 1L);
   // No CURLOPT_ACCEPT_ENCODING: decompression would let a paused transfer's
   // buffered data grow well past what was read off the socket.

@@ -41,6 +41,10 @@ struct HttpRequest {
   // HTTP/2 stream into memory up to the connection's 32 MiB window; over
   // HTTP/1.1 a pause stops reading the socket and TCP pushes back.
   bool pausable = false;
+  // https://: a PEM bundle of the CAs to trust instead of the system's.
+  // Empty: the system's. The peer's certificate and host name are always
+  // verified.
+  std::string ca_file;
 };
 
 struct ResponseHead {

@@ -285,6 +285,7 @@ void CallEngine::Call::Send() {
   http_request.connect_timeout = provider.connect_timeout;
   // Streams pause when their caller reads slowly (backpressure).
   http_request.pausable = options_.stream;
+  http_request.ca_file = provider.ca_file;
 
   ++attempts_;
   attempt_started_ = now;

@@ -35,6 +35,7 @@ Router::Router(const config::GatewayConfig& config,
     route->adapter = adapters.at(provider.name());
     if (provider.has_timeout()) route->timeout = FromProto(provider.timeout());
     if (provider.has_connect_timeout()) route->connect_timeout = FromProto(provider.connect_timeout());
+    route->ca_file = provider.ca_file();
     route->admission = std::make_unique<Admission>(provider.max_connections(), &queue_budget_);
     providers_[provider.name()] = std::move(route);
   }

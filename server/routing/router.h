@@ -32,6 +32,8 @@ struct ProviderRoute {
   const Adapter* adapter = nullptr;
   absl::Duration timeout = absl::InfiniteDuration();
   absl::Duration connect_timeout = absl::Seconds(10);
+  // Provider.ca_file ("": the system's trust store).
+  std::string ca_file;
   std::unique_ptr<Admission> admission;
 };
 

@@ -2593,7 +2593,12 @@ def parse_args(argv):
     parser.add_argument("--api_key", default=None,
                         help="if set, require 'Authorization: Bearer KEY' on chat and "
                              "models requests, and 'x-api-key: KEY' on messages requests")
+    parser.add_argument("--tls_cert", default=None,
+                        help="serve HTTPS (HTTP/1.1) with this certificate chain (PEM)")
+    parser.add_argument("--tls_key", default=None, help="the private key of --tls_cert (PEM)")
     args = parser.parse_args(argv)
+    if (args.tls_cert is None) != (args.tls_key is None):
+        parser.error("--tls_cert and --tls_key go together")
     host, colon, port = args.listen.rpartition(":")
     if not colon or not port.isdigit():
         parser.error("--listen must be HOST:PORT")
@@ -2620,9 +2625,15 @@ def raise_file_limit():
 async def serve(args):
     state = State(Config(pace_ms=args.pace_ms, first_token_ms=args.first_token_ms,
                          tokens=args.tokens, api_key=args.api_key))
+    tls = None
+    if args.tls_cert is not None:
+        import ssl
+        tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        tls.load_cert_chain(args.tls_cert, args.tls_key)
+        tls.set_alpn_protocols(["http/1.1"])  # fakellm speaks HTTP/1.1 only
     server = await asyncio.start_server(
         lambda reader, writer: serve_connection(reader, writer, state),
-        args.host, args.port, backlog=LISTEN_BACKLOG)
+        args.host, args.port, backlog=LISTEN_BACKLOG, ssl=tls)
     port = server.sockets[0].getsockname()[1]
     print("fakellm listening on %s:%d" % (args.host, port), flush=True)
 

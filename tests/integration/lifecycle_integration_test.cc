@@ -198,7 +198,8 @@ TEST(GatewayFlagsTest, HelpListsTheGatewaysFlags) {
       testing::RunToExit(testing::RunfilePath("server/llm_gateway") + " --help");
   EXPECT_EQ(run.output.find("No flags matched"), std::string::npos) << run.output;
   for (const char* flag : {"--listen", "--config", "--openai_base_url", "--batch_store",
-                           "--drain_timeout", "--log_format"}) {
+                           "--drain_timeout", "--log_format", "--tls_cert", "--tls_key",
+                           "--tls_client_ca"}) {
     EXPECT_NE(run.output.find(flag), std::string::npos) << flag << "\n" << run.output;
   }
 }
