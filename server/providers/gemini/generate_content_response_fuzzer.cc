@@ -8,6 +8,9 @@
 #include "llmgateway/v1/generation.pb.h"
 #include "server/providers/gemini/error_body.h"
 #include "server/providers/gemini/generate_content_response.h"
+#include "server/providers/upstream_error.h"
+#include "server/providers/upstream_error_fuzz_checks.h"
+#include "tests/fuzz/fuzz_checks.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string input(reinterpret_cast<const char*>(data), size);
@@ -30,6 +33,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     __builtin_trap();
   }
 
-  llmgateway::gemini::ParseErrorBody(input);
+  // What reaches the caller: the answer, or the error the engine makes of it.
+  if (sa.ok()) {
+    llmgateway::fuzz::CheckWireSafe(a, "GenerateResponse");
+  } else {
+    llmgateway::fuzz::CheckUpstreamStatus(llmgateway::UpstreamBadResponse("fuzz", sa),
+                                          "UpstreamBadResponse");
+  }
   return 0;
 }
