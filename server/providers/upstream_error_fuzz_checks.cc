@@ -8,6 +8,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "google/protobuf/util/message_differencer.h"
 #include "google/rpc/status.pb.h"
 #include "server/common/rpc_status.h"
 #include "server/common/status_details.h"
@@ -41,6 +42,21 @@ void CheckUpstreamStatus(const absl::Status& status, absl::string_view what) {
     Fail(what, absl::StrCat("message is not UTF-8: ", absl::CHexEscape(status.message())));
   }
   CheckWireSafe(ToRpcStatus(status), what);
+}
+
+bool SameStatus(const absl::Status& a, const absl::Status& b) {
+  if (a.code() != b.code() || a.message() != b.message()) return false;
+  int payloads_a = 0, payloads_b = 0;
+  a.ForEachPayload([&](absl::string_view, const absl::Cord&) { ++payloads_a; });
+  b.ForEachPayload([&](absl::string_view, const absl::Cord&) { ++payloads_b; });
+  if (payloads_a != payloads_b) return false;
+  const auto info_a = GetErrorInfo(a), info_b = GetErrorInfo(b);
+  const auto retry_a = GetRetryInfo(a), retry_b = GetRetryInfo(b);
+  using google::protobuf::util::MessageDifferencer;
+  return info_a.has_value() == info_b.has_value() &&
+         (!info_a.has_value() || MessageDifferencer::Equals(*info_a, *info_b)) &&
+         retry_a.has_value() == retry_b.has_value() &&
+         (!retry_a.has_value() || MessageDifferencer::Equals(*retry_a, *retry_b));
 }
 
 void CheckMappedHttpError(const absl::Status& status) {

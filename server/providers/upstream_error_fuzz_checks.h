@@ -25,6 +25,11 @@ bool FuzzedHttpError(const uint8_t* data, size_t size, HttpErrorResponse* respon
 // a google.rpc.Status the caller's stub can parse. OK passes.
 void CheckUpstreamStatus(const absl::Status& status, absl::string_view what);
 
+// Whether two statuses say the same: code, message, and equal ErrorInfo and
+// RetryInfo payloads (compared as messages: a serialized ErrorInfo's
+// metadata map comes out in a different order from one map to the next).
+bool SameStatus(const absl::Status& a, const absl::Status& b);
+
 // Aborts unless `status` (an adapter's MapHttpError of an upstream error
 // whose body may quote kFuzzKey) is an error with a bounded, key-free,
 // UTF-8 message, an ErrorInfo reason, a valid RetryInfo if any, and a

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string>
 
+#include "google/protobuf/util/message_differencer.h"
 #include "llmgateway/v1/generation.pb.h"
 #include "server/providers/anthropic/error_body.h"
 #include "server/providers/anthropic/messages_response.h"
@@ -27,8 +28,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   tight.shrink_to_fit();
   llmgateway::v1::GenerateResponse b;
   const absl::Status sb = llmgateway::anthropic::ParseMessagesResponse(tight, &b);
-  if (sa != sb || a.SerializeAsString() != b.SerializeAsString()) {
-    __builtin_trap();
+  if (!llmgateway::fuzz::SameStatus(sa, sb) ||
+      !google::protobuf::util::MessageDifferencer::Equals(a, b)) {
+    llmgateway::fuzz::Fail("parsing in place and from a copy differ",
+                           sa.ToString() + " / " + sb.ToString() + "\n" + a.ShortDebugString() +
+                               "\n" + b.ShortDebugString());
   }
 
   // What reaches the caller: the answer, or the error the engine makes of it.
