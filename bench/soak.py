@@ -183,6 +183,8 @@ def main():
     parser.add_argument("--workers", type=int, default=32, help="client threads")
     parser.add_argument("--sample_s", type=float, default=5, help="sampling period")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--warmup_s", type=float, default=30,
+                        help="samples before this are left out of the verdict")
     parser.add_argument("--max_rss_growth_mib", type=float, default=16,
                         help="verdict: mean RSS, last third minus first third")
     parser.add_argument("--max_fd_growth", type=float, default=20)
@@ -295,8 +297,9 @@ def soak(args, traffic, gateway, workdir):
         rate = (n - last_calls) / (t - last_t) if t > last_t else 0
         last_calls, last_t = n, t
         print("%8.0f %9.1f %6d %8d %9d %8.1f" % (t, rss, fds, nthreads, n, rate), flush=True)
+    join_deadline = time.monotonic() + 90  # every call has a deadline of 60 s or less
     for t in threads:
-        t.join(timeout=90)
+        t.join(timeout=max(0.0, join_deadline - time.monotonic()))
     stuck = sum(t.is_alive() for t in threads)
 
     print("\n%-20s %8s  %s" % ("kind", "calls", "statuses"))
@@ -311,8 +314,11 @@ def soak(args, traffic, gateway, workdir):
     for kind, status in unexpected:
         print("unexpected: %s ended %s (want %s)" % (kind, status, "/".join(KINDS[kind][1])))
 
-    third = max(1, len(samples) // 3)
-    first, last = samples[:third], samples[-third:]
+    # Thirds of the samples after the warm-up (pools, arenas and caches
+    # filling up are not growth).
+    steady = [x for x in samples if x[0] >= args.warmup_s] or samples
+    third = max(1, len(steady) // 3)
+    first, last = steady[:third], steady[-third:]
     growth = {
         "rss_mib": mean([s[1] for s in last]) - mean([s[1] for s in first]),
         "fds": mean([s[2] for s in last]) - mean([s[2] for s in first]),
@@ -326,8 +332,8 @@ def soak(args, traffic, gateway, workdir):
         problems.append("%d client threads still in a call 90 s after the end" % stuck)
     if total_unexpected:
         problems.append("%d calls ended with an unexpected status" % total_unexpected)
-    if len(samples) < 3:
-        problems.append("too few samples (%d) for a verdict" % len(samples))
+    if len(steady) < 3:
+        problems.append("too few samples (%d) for a verdict" % len(steady))
     if growth["rss_mib"] > args.max_rss_growth_mib:
         problems.append("RSS grew %.1f MiB" % growth["rss_mib"])
     if growth["fds"] > args.max_fd_growth:
@@ -337,7 +343,7 @@ def soak(args, traffic, gateway, workdir):
     rss = [s[1] for s in samples] or [0]
     fds = [s[2] for s in samples] or [0]
     print("\n%d calls in %.0f s (%.1f/s), %d unexpected; RSS %.1f-%.1f MiB, fds %d-%d; "
-          "growth first->last third: RSS %+.1f MiB, fds %+.1f, threads %+.1f" % (
+          "growth first->last third after warm-up: RSS %+.1f MiB, fds %+.1f, threads %+.1f" % (
               total, duration, total / duration, total_unexpected, min(rss), max(rss),
               min(fds), max(fds), growth["rss_mib"], growth["fds"], growth["threads"]))
     print("VERDICT: %s" % ("PASS" if not problems else "FAIL: " + "; ".join(problems)))
