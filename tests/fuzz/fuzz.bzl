@@ -6,7 +6,8 @@
                      the asan/ubsan configs) with any compiler: found crashes
                      stay fixed
   NAME_run           fuzzes from the corpus for $FUZZ_SECONDS (default 20);
-                     tagged manual and "fuzz": CI runs these with --config=fuzz
+                     tagged manual and "fuzz" (CI runs these with --config=fuzz)
+                     and "external" (never cached: each run explores anew)
 
 The corpus is every file in fuzz_corpus/NAME/ of the calling package.
 """
@@ -47,5 +48,7 @@ def llm_fuzz_test(name, srcs, deps, max_len = 0, size = "small"):
             "$(locations :%s)" % corpus,
         ],
         data = [":" + name, ":" + corpus],
-        tags = ["manual", "fuzz"],
+        # external: never cached. Each run explores anew (a random seed),
+        # so a pass is no reason to skip the next one.
+        tags = ["manual", "fuzz", "external"],
     )
