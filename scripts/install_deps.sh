@@ -32,6 +32,8 @@ packages=(
   default-jdk-headless protobuf-compiler-grpc-java-plugin
   libprotobuf-java libgrpc-java libgoogle-common-protos-java libguava-java
   libgeronimo-annotation-1.3-spec-java   # javax.annotation.Generated, gone from JDK 17
+  # --config=fuzz (tests/fuzz/fuzz.bzl): libFuzzer and the sanitizer runtimes, lld
+  clang-14 libclang-rt-14-dev lld-14
 )
 # buf (proto lint, buf curl) and Node's gRPC come from npm. A machine whose Node.js is not
 # Debian's (nodesource's nodejs bundles npm and conflicts with Debian's npm)

@@ -6,7 +6,8 @@
 # the concurrency code that does not go through gRPC or protobuf maps under
 # ThreadSanitizer
 # (Debian's gRPC and Abseil are not TSan-instrumented: see
-# docs/engineering-notes.md), and buf lint.
+# docs/engineering-notes.md), every libFuzzer target for a short run
+# (clang-14, --config=fuzz), and buf lint.
 # Ends with "N passed, N failed" counting test cases. Exit 0 only if all pass.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -52,6 +53,17 @@ run_bazel tsan --config=tsan //server/http/... //server/routing/... //server/bat
   //server/common/... //server/auth/... \
   //server/providers/openai:chat_stream_test //server/providers/openai:chat_response_test \
   //server/providers/anthropic:messages_stream_test //server/providers/anthropic:messages_response_test
+
+# Each libFuzzer target (tests/fuzz/fuzz.bzl) fuzzes from its seed corpus for
+# FUZZ_SECONDS (ASan + UBSan, clang-14): one test case each, failed by a
+# crash, a hang or a broken invariant (reproducer in its test.outputs).
+fuzz_targets=$(bazel query 'attr(tags, "\bfuzz\b", tests(//...))' 2>/dev/null)
+if [ -n "$fuzz_targets" ]; then
+  # shellcheck disable=SC2086  # one target per word
+  run_bazel fuzz --config=fuzz --test_env=FUZZ_SECONDS="${FUZZ_SECONDS:-15}" $fuzz_targets
+else
+  echo "no fuzz targets found"; failed=$((failed + 1))
+fi
 
 echo "== buf lint"
 if npx buf lint; then passed=$((passed + 1)); else failed=$((failed + 1)); fi

@@ -14,8 +14,10 @@ namespace {
 constexpr char kBom[] = "\xEF\xBB\xBF";
 
 // memchr for one byte, but "not found" is `end`, so the nearer of two line
-// end candidates is just std::min.
+// end candidates is just std::min. An empty range may start at nullptr (an
+// empty chunk), which memchr must not be given even for 0 bytes.
 const char* FindByte(const char* p, const char* end, char c) {
+  if (p == end) return end;
   const void* hit = std::memchr(p, c, end - p);
   return hit == nullptr ? end : static_cast<const char*>(hit);
 }

@@ -248,6 +248,23 @@ TEST(SseParserTest, OneByteChunksMatchOneChunk) {
   }
 }
 
+// An empty chunk may be a null view (absl::string_view(), an empty vector's
+// data()): memchr(nullptr, c, 0) is undefined behaviour, which UBSan
+// (--config=ubsan, --config=fuzz) reports. Found by sse_parser_fuzzer.
+TEST(SseParserTest, EmptyChunkWithNullDataIsNothing) {
+  SseParser parser(1024);
+  std::vector<std::string> data;
+  auto collect = [&](const SseEvent& e) {
+    data.emplace_back(e.data);
+    return true;
+  };
+  ASSERT_TRUE(parser.Feed(absl::string_view(), collect).ok());
+  ASSERT_TRUE(parser.Feed("data: a\r", collect).ok());
+  ASSERT_TRUE(parser.Feed(absl::string_view(), collect).ok());
+  ASSERT_TRUE(parser.Feed("\n\n", collect).ok());
+  EXPECT_EQ(data, std::vector<std::string>{"a"});
+}
+
 TEST(SseParserTest, CrLfSplitBetweenCrAndLfIsOneLineEnd) {
   EXPECT_EQ(Parse({"data: a\r", "\ndata: b\r", "\n\r", "\n"}).events,
             EventList{Msg("a\nb")});

@@ -5,9 +5,13 @@
 #include <cstdint>
 #include <string>
 
+#include "google/protobuf/util/message_differencer.h"
 #include "llmgateway/v1/generation.pb.h"
 #include "server/providers/anthropic/error_body.h"
 #include "server/providers/anthropic/messages_response.h"
+#include "server/providers/upstream_error.h"
+#include "server/providers/upstream_error_fuzz_checks.h"
+#include "tests/fuzz/fuzz_checks.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string input(reinterpret_cast<const char*>(data), size);
@@ -18,18 +22,25 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   padded.reserve(size + 64);
   padded = input;
   llmgateway::v1::GenerateResponse a;
-  const bool ok_padded =
-      llmgateway::anthropic::ParseMessagesResponse(padded, &a).ok();
+  const absl::Status sa = llmgateway::anthropic::ParseMessagesResponse(padded, &a);
 
   std::string tight = input;
   tight.shrink_to_fit();
   llmgateway::v1::GenerateResponse b;
-  const bool ok_tight =
-      llmgateway::anthropic::ParseMessagesResponse(tight, &b).ok();
-  if (ok_padded != ok_tight || a.SerializeAsString() != b.SerializeAsString()) {
-    __builtin_trap();
+  const absl::Status sb = llmgateway::anthropic::ParseMessagesResponse(tight, &b);
+  if (!llmgateway::fuzz::SameStatus(sa, sb) ||
+      !google::protobuf::util::MessageDifferencer::Equals(a, b)) {
+    llmgateway::fuzz::Fail("parsing in place and from a copy differ",
+                           sa.ToString() + " / " + sb.ToString() + "\n" + a.ShortDebugString() +
+                               "\n" + b.ShortDebugString());
   }
 
-  llmgateway::anthropic::ParseErrorBody(input);
+  // What reaches the caller: the answer, or the error the engine makes of it.
+  if (sa.ok()) {
+    llmgateway::fuzz::CheckWireSafe(a, "GenerateResponse");
+  } else {
+    llmgateway::fuzz::CheckUpstreamStatus(llmgateway::UpstreamBadResponse("fuzz", sa),
+                                          "UpstreamBadResponse");
+  }
   return 0;
 }

@@ -9,6 +9,8 @@
 #include "absl/strings/string_view.h"
 #include "llmgateway/v1/generation.pb.h"
 #include "server/providers/anthropic/messages_stream.h"
+#include "server/providers/upstream_error_fuzz_checks.h"
+#include "tests/fuzz/fuzz_checks.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   absl::string_view input(reinterpret_cast<const char*>(data), size);
@@ -23,10 +25,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       continue;
     }
     llmgateway::v1::GenerateStreamResponse delta;
-    if (!decoder.Decode(event_type, line, &delta).ok()) return 0;
+    const auto result = decoder.Decode(event_type, line, &delta);
+    if (!result.ok()) {
+      // A stream's error goes to the caller as it is.
+      llmgateway::fuzz::CheckUpstreamStatus(result.status(), "Decode");
+      return 0;
+    }
+    llmgateway::fuzz::CheckWireSafe(delta, "GenerateStreamResponse");
     event_type = {};
   }
   llmgateway::v1::GenerateStreamResponse last;
   decoder.Finish(&last);
+  llmgateway::fuzz::CheckWireSafe(last, "last GenerateStreamResponse");
   return 0;
 }

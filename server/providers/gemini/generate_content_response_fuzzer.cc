@@ -5,9 +5,13 @@
 #include <cstdint>
 #include <string>
 
+#include "google/protobuf/util/message_differencer.h"
 #include "llmgateway/v1/generation.pb.h"
 #include "server/providers/gemini/error_body.h"
 #include "server/providers/gemini/generate_content_response.h"
+#include "server/providers/upstream_error.h"
+#include "server/providers/upstream_error_fuzz_checks.h"
+#include "tests/fuzz/fuzz_checks.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string input(reinterpret_cast<const char*>(data), size);
@@ -26,10 +30,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   llmgateway::v1::GenerateResponse b;
   const auto sb =
       llmgateway::gemini::ParseGenerateContentResponse(tight, "fuzz", &b);
-  if (sa != sb || a.SerializeAsString() != b.SerializeAsString()) {
-    __builtin_trap();
+  if (!llmgateway::fuzz::SameStatus(sa, sb) ||
+      !google::protobuf::util::MessageDifferencer::Equals(a, b)) {
+    llmgateway::fuzz::Fail("parsing in place and from a copy differ",
+                           sa.ToString() + " / " + sb.ToString() + "\n" + a.ShortDebugString() +
+                               "\n" + b.ShortDebugString());
   }
 
-  llmgateway::gemini::ParseErrorBody(input);
+  // What reaches the caller: the answer, or the error the engine makes of it.
+  if (sa.ok()) {
+    llmgateway::fuzz::CheckWireSafe(a, "GenerateResponse");
+  } else {
+    llmgateway::fuzz::CheckUpstreamStatus(llmgateway::UpstreamBadResponse("fuzz", sa),
+                                          "UpstreamBadResponse");
+  }
   return 0;
 }

@@ -8,6 +8,8 @@
 #include "absl/strings/string_view.h"
 #include "llmgateway/v1/generation.pb.h"
 #include "server/providers/gemini/generate_content_stream.h"
+#include "server/providers/upstream_error_fuzz_checks.h"
+#include "tests/fuzz/fuzz_checks.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   absl::string_view input(reinterpret_cast<const char*>(data), size);
@@ -17,9 +19,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const absl::string_view line = input.substr(0, end);
     input.remove_prefix(end == absl::string_view::npos ? input.size() : end + 1);
     llmgateway::v1::GenerateStreamResponse delta;
-    if (!decoder.Decode("", line, &delta).ok()) return 0;
+    const auto result = decoder.Decode("", line, &delta);
+    if (!result.ok()) {
+      // A stream's error goes to the caller as it is.
+      llmgateway::fuzz::CheckUpstreamStatus(result.status(), "Decode");
+      return 0;
+    }
+    llmgateway::fuzz::CheckWireSafe(delta, "GenerateStreamResponse");
   }
   llmgateway::v1::GenerateStreamResponse last;
   decoder.Finish(&last);
+  llmgateway::fuzz::CheckWireSafe(last, "last GenerateStreamResponse");
   return 0;
 }

@@ -7,6 +7,8 @@
 #include "absl/strings/string_view.h"
 #include "llmgateway/v1/generation.pb.h"
 #include "server/providers/openai/chat_stream.h"
+#include "server/providers/upstream_error_fuzz_checks.h"
+#include "tests/fuzz/fuzz_checks.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   absl::string_view input(reinterpret_cast<const char*>(data), size);
@@ -15,11 +17,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const size_t end = input.find('\n');
     const absl::string_view event = input.substr(0, end);
     llmgateway::v1::GenerateStreamResponse delta;
-    if (!decoder.Decode(event, &delta).ok()) return 0;
+    const auto result = decoder.Decode(event, &delta);
+    if (!result.ok()) {
+      // A stream's error goes to the caller as it is.
+      llmgateway::fuzz::CheckUpstreamStatus(result.status(), "Decode");
+      return 0;
+    }
+    llmgateway::fuzz::CheckWireSafe(delta, "GenerateStreamResponse");
     if (end == absl::string_view::npos) break;
     input.remove_prefix(end + 1);
   }
   llmgateway::v1::GenerateStreamResponse last;
   decoder.Finish(&last);
+  llmgateway::fuzz::CheckWireSafe(last, "last GenerateStreamResponse");
   return 0;
 }
