@@ -15,6 +15,7 @@
 #include "absl/strings/str_join.h"
 #include "google/protobuf/io/tokenizer.h"
 #include "google/protobuf/text_format.h"
+#include "server/config/limits_config.h"
 
 namespace llmgateway::config {
 namespace {
@@ -277,6 +278,7 @@ void ApplyDefaults(GatewayConfig* config) {
   SetDefaultDuration(config->mutable_drain_timeout(), kDefaultDrainTimeoutSeconds);
   ApplyBatchDefaults(config->mutable_batch());
   SetDefaultDuration(config->mutable_batch()->mutable_retention(), kDefaultRetentionSeconds);
+  ApplyLimitsDefaults(config->mutable_limits());
   for (Provider& provider : *config->mutable_providers()) {
     SetDefaultDuration(provider.mutable_timeout(), kDefaultTimeoutSeconds);
     SetDefaultDuration(provider.mutable_connect_timeout(), kDefaultConnectTimeoutSeconds);
@@ -401,6 +403,7 @@ absl::Status ValidateConfig(const GatewayConfig& config) {
     return FieldError("max_queued_requests", "must not be negative");
   }
   if (absl::Status s = ValidateBatch(config.batch()); !s.ok()) return s;
+  if (absl::Status s = ValidateLimits(config.limits()); !s.ok()) return s;
   if (!config.metrics_listen().empty() && !IsHostPort(config.metrics_listen())) {
     return FieldError("metrics_listen", "must be HOST:PORT");
   }
