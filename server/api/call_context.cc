@@ -13,17 +13,21 @@
 
 namespace llmgateway {
 
-RpcScope::RpcScope(grpc::CallbackServerContext* context, CallTracker* tracker)
-    : start_(absl::Now()), tracker_(tracker), request_id_(AssignRequestId(context)) {
+RpcScope::RpcScope(grpc::CallbackServerContext* context, CallTracker* tracker,
+                   int64_t request_bytes)
+    : start_(absl::Now()),
+      tracker_(tracker),
+      request_bytes_(request_bytes),
+      request_id_(AssignRequestId(context)) {
   // gRPC reports "no deadline" as time_point::max(), beyond absl::Time's range.
   if (context->deadline() != std::chrono::system_clock::time_point::max()) {
     deadline_ = absl::FromChrono(context->deadline());
   }
-  admission_ = tracker_->Enter();
+  admission_ = tracker_->Enter(request_bytes_);
 }
 
 RpcScope::~RpcScope() {
-  if (admission_.ok()) tracker_->Exit();
+  if (admission_.ok()) tracker_->Exit(request_bytes_);
 }
 
 absl::Duration RpcScope::elapsed() const { return absl::Now() - start_; }
@@ -31,7 +35,8 @@ absl::Duration RpcScope::elapsed() const { return absl::Now() - start_; }
 CallContext::CallContext(grpc::CallbackServerContext* context,
                          const llmgateway::v1::GenerateRequest& request, bool stream,
                          CallTracker* tracker)
-    : model_(request.model()), scope_(context, tracker) {
+    : model_(request.model()),
+      scope_(context, tracker, static_cast<int64_t>(request.ByteSizeLong())) {
   options_.stream = stream;
   options_.request_id = scope_.request_id();
   options_.deadline = scope_.deadline();

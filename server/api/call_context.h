@@ -33,8 +33,9 @@ struct GenerationDeps {
 class RpcScope {
  public:
   // Adopts or mints the request id (into the initial metadata) and enters
-  // `tracker`.
-  RpcScope(grpc::CallbackServerContext* context, CallTracker* tracker);
+  // `tracker`, holding `request_bytes` (the request's size) of its budget.
+  RpcScope(grpc::CallbackServerContext* context, CallTracker* tracker,
+           int64_t request_bytes = 0);
   // Leaves the tracker if it entered: destroyed when the reactor is.
   ~RpcScope();
   RpcScope(const RpcScope&) = delete;
@@ -50,6 +51,7 @@ class RpcScope {
  private:
   const absl::Time start_;
   CallTracker* const tracker_;
+  const int64_t request_bytes_;
   std::string request_id_;
   absl::Time deadline_ = absl::InfiniteFuture();
   absl::Status admission_;

@@ -51,6 +51,7 @@ namespace {
 struct AcceptHook {
   grpc_socket_mutator base;  // first: gRPC sees a grpc_socket_mutator*
   std::function<void(int)> on_accept;
+  std::function<void(int)> on_listener;
 };
 
 AcceptHook* Self(grpc_socket_mutator* mutator) { return reinterpret_cast<AcceptHook*>(mutator); }
@@ -66,7 +67,11 @@ int Compare(grpc_socket_mutator* a, grpc_socket_mutator* b) {
 void Destroy(grpc_socket_mutator* mutator) { delete Self(mutator); }
 
 bool MutateFd2(const grpc_mutate_socket_info* info, grpc_socket_mutator* mutator) {
-  if (info->usage == GRPC_FD_SERVER_CONNECTION_USAGE) Self(mutator)->on_accept(info->fd);
+  AcceptHook* self = Self(mutator);
+  if (info->usage == GRPC_FD_SERVER_CONNECTION_USAGE) self->on_accept(info->fd);
+  if (info->usage == GRPC_FD_SERVER_LISTENER_USAGE && self->on_listener) {
+    self->on_listener(info->fd);
+  }
   return true;  // false would stop the listener (see the top of this file)
 }
 
@@ -74,8 +79,9 @@ constexpr grpc_socket_mutator_vtable kVtable = {MutateFd, Compare, Destroy, Muta
 
 }  // namespace
 
-grpc_socket_mutator* NewAcceptHook(std::function<void(int fd)> on_accept) {
-  auto* hook = new AcceptHook{{}, std::move(on_accept)};
+grpc_socket_mutator* NewAcceptHook(std::function<void(int fd)> on_accept,
+                                   std::function<void(int fd)> on_listener) {
+  auto* hook = new AcceptHook{{}, std::move(on_accept), std::move(on_listener)};
   grpc_socket_mutator_init(&hook->base, &kVtable);
   return &hook->base;
 }

@@ -12,14 +12,16 @@
 namespace llmgateway::listener {
 
 // A new socket mutator that calls `on_accept(fd)` for each accepted caller
-// connection (not for listening sockets, not for client channels). The
+// connection, and `on_listener(fd)` for each listening socket gRPC makes
+// (before it binds and listens; not for client channels). The
 // callback may shutdown(2) the socket, never close(2) it: gRPC goes on to
 // read from the fd, sees EOF and closes it itself. It runs on gRPC's
 // poller threads, possibly on several at once, and must not block.
 //
 // The caller owns one reference, which grpc::ChannelArguments::SetSocketMutator
 // takes over; gRPC keeps its own while the server runs.
-grpc_socket_mutator* NewAcceptHook(std::function<void(int fd)> on_accept);
+grpc_socket_mutator* NewAcceptHook(std::function<void(int fd)> on_accept,
+                                   std::function<void(int fd)> on_listener = nullptr);
 
 }  // namespace llmgateway::listener
 

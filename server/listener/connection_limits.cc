@@ -3,6 +3,7 @@
 
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <atomic>
 #include <mutex>
 #include <utility>
@@ -50,34 +51,64 @@ class RejectionLog {
   absl::Time last_log_ = absl::InfinitePast();
 };
 
+// The listen backlog: an eighth of the descriptors, 16 to 1024. With the
+// default cap (half the descriptors) a whole queue accepted at once still
+// fits in what is left. Smaller would refuse bursts of honest connects
+// (the kernel drops their SYNs; they retry after a second).
+int BacklogFor(int64_t fd_limit) {
+  return static_cast<int>(std::clamp<int64_t>(fd_limit / 8, 16, 1024));
+}
+
+}  // namespace
+
 class AcceptHookOption : public grpc::ServerBuilderOption {
  public:
-  explicit AcceptHookOption(std::shared_ptr<ConnectionLimiter> limiter)
-      : limiter_(std::move(limiter)) {}
+  explicit AcceptHookOption(std::shared_ptr<ConnectionLimits> limits)
+      : limits_(std::move(limits)) {}
 
   void UpdateArguments(grpc::ChannelArguments* args) override {
     auto log = std::make_shared<RejectionLog>();
-    args->SetSocketMutator(NewAcceptHook([limiter = limiter_, log](int fd) {
-      const Admission admission = limiter->Admit(fd);
-      metrics::SetConnectionsOpen(limiter->counted());
-      if (admission == Admission::kAdmit) return;
-      // Not close(2): gRPC owns the fd. It reads EOF at once and closes it.
-      shutdown(fd, SHUT_RDWR);
-      log->Record(admission, limiter->max_connections());
-    }));
+    ConnectionLimits* limits = limits_.get();
+    args->SetSocketMutator(NewAcceptHook(
+        [keep = limits_, limits, log](int fd) {
+          const Admission admission = limits->limiter_.Admit(fd);
+          metrics::SetConnectionsOpen(limits->limiter_.counted());
+          if (admission == Admission::kAdmit) return;
+          // Not close(2): gRPC owns the fd. It reads EOF at once and closes it.
+          shutdown(fd, SHUT_RDWR);
+          log->Record(admission, limits->limiter_.max_connections());
+        },
+        [limits](int fd) {
+          std::lock_guard<std::mutex> lock(limits->mu_);
+          limits->listeners_.push_back(fd);
+        }));
   }
   void UpdatePlugins(std::vector<std::unique_ptr<grpc::ServerBuilderPlugin>>*) override {}
 
  private:
-  std::shared_ptr<ConnectionLimiter> limiter_;
+  std::shared_ptr<ConnectionLimits> limits_;
 };
 
-}  // namespace
+void ConnectionLimits::AfterStart() {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (int fd : listeners_) {
+    // Only a socket that listens now (one gRPC gave up on may have been
+    // closed, and its number reused).
+    int listening = 0;
+    socklen_t size = sizeof(listening);
+    if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &size) == 0 && listening) {
+      listen(fd, backlog_);  // Linux updates the backlog of a listening socket
+    }
+  }
+}
 
-std::shared_ptr<ConnectionLimiter> ApplyConnectionLimits(const config::Limits& limits,
-                                                         grpc::ServerBuilder* builder) {
+std::shared_ptr<ConnectionLimits> ConnectionLimits::Apply(const config::Limits& limits,
+                                                          grpc::ServerBuilder* builder) {
   ConnectionLimiterOptions options;
   options.fd_limit = FileDescriptorLimit();
+  const int backlog = BacklogFor(options.fd_limit);
+  // Refused at accept while fewer than two queues' worth are free.
+  options.fd_reserve = std::max(64, 2 * backlog);
   options.max_connections = limits.max_connections() > 0
                                 ? limits.max_connections()
                                 : DefaultMaxConnections(options.fd_limit);
@@ -87,8 +118,8 @@ std::shared_ptr<ConnectionLimiter> ApplyConnectionLimits(const config::Limits& l
                "): connections are also refused while fewer than ", options.fd_reserve,
                " descriptors are free");
   }
-  auto limiter = std::make_shared<ConnectionLimiter>(options);
-  builder->SetOption(std::make_unique<AcceptHookOption>(limiter));
+  auto result = std::make_shared<ConnectionLimits>(options, backlog);
+  builder->SetOption(std::make_unique<AcceptHookOption>(result));
   // A connection that never completes its handshake (TCP open, no HTTP/2
   // preface) is closed after this; gRPC's default is 120 s.
   builder->AddChannelArgument(GRPC_ARG_SERVER_HANDSHAKE_TIMEOUT_MS,
@@ -102,7 +133,7 @@ std::shared_ptr<ConnectionLimiter> ApplyConnectionLimits(const config::Limits& l
                                 ToMillis(limits.max_connection_age_grace()));
   }
   builder->AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, limits.max_concurrent_streams());
-  return limiter;
+  return result;
 }
 
 }  // namespace llmgateway::listener
