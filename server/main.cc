@@ -16,6 +16,7 @@
 #include "absl/flags/usage_config.h"
 #include "absl/strings/match.h"
 #include "server/common/log.h"
+#include "server/common/memory_trimmer.h"
 #include "server/config/config_loader.h"
 #include "server/gateway_server.h"
 #include "server/metrics/gateway_metrics.h"
@@ -74,6 +75,11 @@ class LogWriterScope {
     if (llmgateway::FlushLogs(kLogFlushTimeout)) llmgateway::StopLogWriter();
   }
 };
+
+// Freed heap goes back to the system within seconds of a burst (a flood
+// of resets, a batch of huge prompts): glibc would keep it in its arenas.
+constexpr absl::Duration kTrimInterval = absl::Seconds(5);
+constexpr size_t kTrimThreshold = size_t{64} << 20;
 
 }  // namespace
 
@@ -153,6 +159,7 @@ int main(int argc, char** argv) {
 
   // After the mask: the writer thread must not take the stop signals.
   LogWriterScope log_writer;
+  MemoryTrimmer trimmer(kTrimInterval, kTrimThreshold);
   absl::StatusOr<std::unique_ptr<GatewayServer>> server = GatewayServer::Start(gateway_config);
   if (!server.ok()) {
     LogError(server.status().message());

@@ -17,7 +17,7 @@ inline constexpr int kDefaultMaxMessagesPerRequest = 10000;
 inline constexpr int64_t kDefaultMaxMediaBytesPerRequest = int64_t{50} << 20;
 inline constexpr int kDefaultMaxConcurrentStreams = 4096;
 inline constexpr int kDefaultMaxCallsInFlight = 20000;
-inline constexpr int64_t kDefaultMaxRequestBytesInFlight = int64_t{1} << 30;
+inline constexpr int64_t kDefaultMaxRequestBytesInFlight = int64_t{512} << 20;
 inline constexpr int64_t kDefaultMemoryLimitBytes = int64_t{2} << 30;
 
 // Fills unset (zero) limits in place. max_connections stays 0 ("half of

@@ -35,7 +35,7 @@ TEST(LimitsConfigTest, UnsetLimitsGetProductionDefaults) {
   EXPECT_EQ(limits.max_media_bytes_per_request(), 50 << 20);
   EXPECT_EQ(limits.max_concurrent_streams(), 4096);
   EXPECT_EQ(limits.max_calls_in_flight(), 20000);
-  EXPECT_EQ(limits.max_request_bytes_in_flight(), int64_t{1} << 30);
+  EXPECT_EQ(limits.max_request_bytes_in_flight(), int64_t{512} << 20);
   EXPECT_EQ(limits.memory_limit_bytes(), int64_t{2} << 30);
 }
 
