@@ -9,9 +9,12 @@
 #include "grpc/health/v1/health.pb.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
+#include "grpcpp/resource_quota.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
 #include "server/api/malformed_request.h"
+#include "server/api/request_validation.h"
+#include "server/listener/connection_limits.h"
 #include "server/metrics/gateway_metrics.h"
 #include "server/providers/adapter_factory.h"
 #include "server/routing/retry_policy.h"
@@ -19,10 +22,8 @@
 namespace llmgateway {
 namespace {
 
-// Media parts travel inline; the default 4 MiB is too small for a PDF.
-// (gRPC's limit is per server: a larger batch.max_request_bytes raises it
-// for every service.)
-constexpr int kMaxMessageBytes = 64 << 20;
+// Answers carry text; a large delta is split before it gets here.
+constexpr int kMaxSendMessageBytes = 64 << 20;
 
 // What grpc.health.v1 reports on besides the whole server ("").
 constexpr absl::string_view kServiceNames[] = {
@@ -58,6 +59,10 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
       config.batch().generate_default_concurrency(), config.batch().generate_max_concurrency()});
   gateway->models_ =
       std::make_unique<ModelsService>(gateway->router_.get(), gateway->authorizer_.get());
+  const config::Limits& limits = config.limits();
+  gateway->tracker_.SetLimits(limits.max_calls_in_flight(), limits.max_request_bytes_in_flight());
+  SetRequestLimits(
+      RequestLimits{limits.max_messages_per_request(), limits.max_media_bytes_per_request()});
 
   if (!config.metrics_listen().empty()) {
     absl::StatusOr<std::unique_ptr<metrics::MetricsHttpServer>> metrics_http =
@@ -106,9 +111,19 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
   }
   grpc::ServerBuilder builder;
   builder.AddListeningPort(config.listen(), credentials, &gateway->port_);
-  builder.SetMaxReceiveMessageSize(
-      std::max<int>(kMaxMessageBytes, static_cast<int>(config.batch().max_request_bytes())));
-  builder.SetMaxSendMessageSize(kMaxMessageBytes);
+  // Media parts travel inline; gRPC's default 4 MiB is too small for a
+  // PDF. (gRPC's limit is per server: a larger batch.max_request_bytes
+  // raises it for every service.)
+  builder.SetMaxReceiveMessageSize(static_cast<int>(
+      std::max(limits.max_receive_message_bytes(), config.batch().max_request_bytes())));
+  builder.SetMaxSendMessageSize(kMaxSendMessageBytes);
+  // Connection cap, handshake/idle/age timeouts, streams per connection.
+  gateway->connection_limits_ = listener::ConnectionLimits::Apply(limits, &builder);
+  // gRPC's own memory (read buffers, call arenas): under pressure it
+  // shrinks buffers and drops new connections instead of growing.
+  grpc::ResourceQuota quota("llm-gateway");
+  quota.Resize(static_cast<size_t>(limits.memory_limit_bytes()));
+  builder.SetResourceQuota(quota);
   // Clients ping open calls (llmgw and the C++ client every 30 s) so a dead
   // connection fails a long stream instead of hanging it. gRPC's default
   // answers pings closer than 5 minutes apart, on a call still waiting for
@@ -129,6 +144,7 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
     return absl::UnavailableError(
         absl::StrCat("cannot listen on ", config.listen(), " (address in use?)"));
   }
+  gateway->connection_limits_->AfterStart();
   // Health answers for each service by name, not only for "" (the server).
   for (absl::string_view service : kServiceNames) {
     gateway->server_->GetHealthCheckService()->SetServingStatus(std::string(service), true);

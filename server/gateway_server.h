@@ -20,6 +20,7 @@
 #include "server/metrics/metrics_http.h"
 #include "server/config/config.pb.h"
 #include "server/http/http_client.h"
+#include "server/listener/connection_limits.h"
 #include "server/providers/adapter.h"
 #include "server/routing/call_engine.h"
 #include "server/routing/router.h"
@@ -79,6 +80,7 @@ class GatewayServer {
   std::unique_ptr<tls::ServerTls> tls_;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<metrics::MetricsHttpServer> metrics_http_;
+  std::shared_ptr<listener::ConnectionLimits> connection_limits_;
   int port_ = 0;
   bool shut_down_ = false;
 };

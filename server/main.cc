@@ -18,6 +18,7 @@
 #include "absl/strings/ascii.h"
 #include "server/auth/api_key.h"
 #include "server/common/log.h"
+#include "server/common/memory_trimmer.h"
 #include "server/config/config_loader.h"
 #include "server/gateway_server.h"
 #include "server/metrics/gateway_metrics.h"
@@ -114,6 +115,11 @@ class LogWriterScope {
   }
 };
 
+// Freed heap goes back to the system within seconds of a burst (a flood
+// of resets, a batch of huge prompts): glibc would keep it in its arenas.
+constexpr absl::Duration kTrimInterval = absl::Seconds(5);
+constexpr size_t kTrimThreshold = size_t{64} << 20;
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -200,6 +206,7 @@ int main(int argc, char** argv) {
 
   // After the mask: the writer thread must not take the stop signals.
   LogWriterScope log_writer;
+  MemoryTrimmer trimmer(kTrimInterval, kTrimThreshold);
   absl::StatusOr<std::unique_ptr<GatewayServer>> server = GatewayServer::Start(gateway_config);
   if (!server.ok()) {
     LogError(server.status().message());

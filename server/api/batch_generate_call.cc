@@ -87,7 +87,8 @@ class BatchGenerateCall final : public grpc::ServerWriteReactor<BatchGenerateRes
  public:
   BatchGenerateCall(grpc::CallbackServerContext* context, const BatchGenerateRequest* request,
                     const GenerationDeps& deps)
-      : scope_(context, deps.tracker, deps.authorizer),
+      : scope_(context, deps.tracker, deps.authorizer,
+               static_cast<int64_t>(request->ByteSizeLong())),
         batch_(*request),
         engine_(deps.engine),
         concurrency_(EffectiveConcurrency(request->max_concurrency(), deps)) {

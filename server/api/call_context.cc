@@ -15,13 +15,16 @@
 namespace llmgateway {
 
 RpcScope::RpcScope(grpc::CallbackServerContext* context, CallTracker* tracker,
-                   const auth::Authorizer* authorizer)
-    : start_(absl::Now()), tracker_(tracker), request_id_(AssignRequestId(context)) {
+                   const auth::Authorizer* authorizer, int64_t request_bytes)
+    : start_(absl::Now()),
+      tracker_(tracker),
+      request_bytes_(request_bytes),
+      request_id_(AssignRequestId(context)) {
   // gRPC reports "no deadline" as time_point::max(), beyond absl::Time's range.
   if (context->deadline() != std::chrono::system_clock::time_point::max()) {
     deadline_ = absl::FromChrono(context->deadline());
   }
-  admission_ = tracker_->Enter();
+  admission_ = tracker_->Enter(request_bytes_);
   entered_ = admission_.ok();
   if (!entered_) return;
   absl::StatusOr<auth::Caller*> caller = AuthenticateCall(authorizer, context);
@@ -33,7 +36,7 @@ RpcScope::RpcScope(grpc::CallbackServerContext* context, CallTracker* tracker,
 }
 
 RpcScope::~RpcScope() {
-  if (entered_) tracker_->Exit();
+  if (entered_) tracker_->Exit(request_bytes_);
 }
 
 absl::string_view RpcScope::key_id() const {
@@ -45,7 +48,9 @@ absl::Duration RpcScope::elapsed() const { return absl::Now() - start_; }
 CallContext::CallContext(grpc::CallbackServerContext* context,
                          const llmgateway::v1::GenerateRequest& request, bool stream,
                          const GenerationDeps& deps)
-    : model_(request.model()), scope_(context, deps.tracker, deps.authorizer) {
+    : model_(request.model()),
+      scope_(context, deps.tracker, deps.authorizer,
+             static_cast<int64_t>(request.ByteSizeLong())) {
   options_.stream = stream;
   options_.request_id = scope_.request_id();
   options_.deadline = scope_.deadline();

@@ -37,9 +37,10 @@ struct GenerationDeps {
 class RpcScope {
  public:
   // Adopts or mints the request id (into the initial metadata), enters
-  // `tracker` and authenticates the caller.
+  // `tracker` holding `request_bytes` (the request's size) of its budget,
+  // and authenticates the caller.
   RpcScope(grpc::CallbackServerContext* context, CallTracker* tracker,
-           const auth::Authorizer* authorizer);
+           const auth::Authorizer* authorizer, int64_t request_bytes = 0);
   // Leaves the tracker if it entered: destroyed when the reactor is.
   ~RpcScope();
   RpcScope(const RpcScope&) = delete;
@@ -60,6 +61,7 @@ class RpcScope {
  private:
   const absl::Time start_;
   CallTracker* const tracker_;
+  const int64_t request_bytes_;
   std::string request_id_;
   absl::Time deadline_ = absl::InfiniteFuture();
   bool entered_ = false;

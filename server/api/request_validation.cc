@@ -2,6 +2,7 @@
 // reject); what one provider cannot take is its adapter's concern.
 #include "server/api/request_validation.h"
 
+#include <atomic>
 #include <cmath>
 #include <string>
 
@@ -16,6 +17,9 @@ namespace {
 // Inline media per part. Providers cap uploads at about this (OpenAI: 20 MB
 // per image); failing here is faster and clearer than an upstream 400.
 constexpr size_t kMaxMediaBytes = 20 << 20;
+
+std::atomic<int> process_max_messages{RequestLimits{}.max_messages};
+std::atomic<int64_t> process_max_media_bytes{RequestLimits{}.max_media_bytes};
 
 using ::llmgateway::v1::GenerateRequest;
 using ::llmgateway::v1::GenerationConfig;
@@ -157,7 +161,50 @@ absl::Status ValidateLabels(const google::protobuf::Map<std::string, std::string
   return absl::OkStatus();
 }
 
+namespace {
+
+// Inline media bytes of all parts together, against the request's budget.
+absl::Status CheckMediaTotal(const GenerateRequest& request, const RequestLimits& limits) {
+  int64_t total = 0;
+  for (int i = 0; i < request.messages_size(); ++i) {
+    const Message& message = request.messages(i);
+    for (int j = 0; j < message.parts_size(); ++j) {
+      if (!message.parts(j).has_media()) continue;
+      total += static_cast<int64_t>(message.parts(j).media().data().size());
+      if (total > limits.max_media_bytes) {
+        return InvalidField(
+            absl::StrCat("messages[", i, "].parts[", j, "].media.data"),
+            absl::StrCat("brings the request's inline media to ", total, " bytes; at most ",
+                         limits.max_media_bytes,
+                         " are accepted per request (limits.max_media_bytes_per_request)"));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+void SetRequestLimits(const RequestLimits& limits) {
+  process_max_messages = limits.max_messages;
+  process_max_media_bytes = limits.max_media_bytes;
+}
+
 absl::Status ValidateGenerateRequest(const GenerateRequest& request) {
+  return ValidateGenerateRequest(
+      request, RequestLimits{process_max_messages.load(), process_max_media_bytes.load()});
+}
+
+absl::Status ValidateGenerateRequest(const GenerateRequest& request,
+                                     const RequestLimits& limits) {
+  // Sizes first: a request too big to check is refused before the walk.
+  if (request.messages_size() > limits.max_messages) {
+    return InvalidField("messages",
+                        absl::StrCat("has ", request.messages_size(), " messages; at most ",
+                                     limits.max_messages,
+                                     " are accepted (limits.max_messages_per_request)"));
+  }
+  if (absl::Status media = CheckMediaTotal(request, limits); !media.ok()) return media;
   if (absl::Status labels = ValidateLabels(request.labels(), "labels"); !labels.ok()) {
     return labels;
   }

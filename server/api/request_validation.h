@@ -4,6 +4,8 @@
 #ifndef LLM_GATEWAY_SERVER_API_REQUEST_VALIDATION_H_
 #define LLM_GATEWAY_SERVER_API_REQUEST_VALIDATION_H_
 
+#include <cstdint>
+
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "google/protobuf/map.h"
@@ -11,7 +13,22 @@
 
 namespace llmgateway {
 
+// Per-request size limits (config.limits); INVALID_ARGUMENT beyond them,
+// naming the field and the limit.
+struct RequestLimits {
+  // limits.max_messages_per_request
+  int max_messages = 10000;
+  // limits.max_media_bytes_per_request: inline media of all parts together.
+  int64_t max_media_bytes = int64_t{50} << 20;
+};
+
+// The process's limits, used by the one-argument ValidateGenerateRequest;
+// set once at start-up, before the server serves.
+void SetRequestLimits(const RequestLimits& limits);
+
 absl::Status ValidateGenerateRequest(const llmgateway::v1::GenerateRequest& request);
+absl::Status ValidateGenerateRequest(const llmgateway::v1::GenerateRequest& request,
+                                     const RequestLimits& limits);
 
 // Labels follow Google Cloud's rules, so they are safe in log lines and as
 // metric label values: at most 64; keys 1-63 lowercase letters, digits, `_`

@@ -25,6 +25,56 @@ TEST(RequestValidationTest, MediaOverTheCapNamesThePart) {
   EXPECT_EQ(status.message().rfind("messages[0].parts[1].media.data:", 0), 0u) << status;
 }
 
+TEST(RequestValidationTest, TooManyMessagesNamesTheLimit) {
+  v1::GenerateRequest request = Parse(R"pb(model: "m")pb");
+  for (int i = 0; i < 4; ++i) {
+    v1::Message* message = request.add_messages();
+    message->set_role(v1::ROLE_USER);
+    message->add_parts()->set_text("hi");
+  }
+  RequestLimits limits;
+  limits.max_messages = 4;
+  EXPECT_TRUE(ValidateGenerateRequest(request, limits).ok());
+  limits.max_messages = 3;
+  absl::Status status = ValidateGenerateRequest(request, limits);
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(status.message(),
+            "messages: has 4 messages; at most 3 are accepted (limits.max_messages_per_request)");
+}
+
+TEST(RequestValidationTest, MediaOfAllPartsTogetherIsCapped) {
+  v1::GenerateRequest request = Parse(R"pb(
+    model: "m"
+    messages { role: ROLE_USER parts { media { mime_type: "image/png" data: "0123456789" } } }
+    messages {
+      role: ROLE_USER
+      parts { text: "and" }
+      parts { media { mime_type: "image/png" data: "0123456789" } }
+    }
+  )pb");
+  RequestLimits limits;
+  limits.max_media_bytes = 20;
+  EXPECT_TRUE(ValidateGenerateRequest(request, limits).ok());
+  limits.max_media_bytes = 19;
+  absl::Status status = ValidateGenerateRequest(request, limits);
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(status.message(),
+            "messages[1].parts[1].media.data: brings the request's inline media to 20 bytes; "
+            "at most 19 are accepted per request (limits.max_media_bytes_per_request)");
+}
+
+TEST(RequestValidationTest, ProcessLimitsApplyToTheOneArgumentForm) {
+  v1::GenerateRequest request = Parse(R"pb(
+    model: "m"
+    messages { role: ROLE_USER parts { text: "a" } }
+    messages { role: ROLE_USER parts { text: "b" } }
+  )pb");
+  SetRequestLimits(RequestLimits{1, 1 << 20});
+  EXPECT_EQ(ValidateGenerateRequest(request).code(), absl::StatusCode::kInvalidArgument);
+  SetRequestLimits(RequestLimits{});
+  EXPECT_TRUE(ValidateGenerateRequest(request).ok());
+}
+
 TEST(RequestValidationTest, AcceptsPromptAndMessages) {
   EXPECT_TRUE(ValidateGenerateRequest(Parse(R"pb(model: "m" prompt: "hi")pb")).ok());
   EXPECT_TRUE(ValidateGenerateRequest(Parse(R"pb(

@@ -16,6 +16,7 @@
 #include "google/protobuf/io/tokenizer.h"
 #include "google/protobuf/text_format.h"
 #include "server/tls/pem_files.h"
+#include "server/config/limits_config.h"
 
 namespace llmgateway::config {
 namespace {
@@ -375,6 +376,7 @@ void ApplyDefaults(GatewayConfig* config) {
   SetDefaultDuration(config->mutable_drain_timeout(), kDefaultDrainTimeoutSeconds);
   ApplyBatchDefaults(config->mutable_batch());
   SetDefaultDuration(config->mutable_batch()->mutable_retention(), kDefaultRetentionSeconds);
+  ApplyLimitsDefaults(config->mutable_limits());
   for (Provider& provider : *config->mutable_providers()) {
     SetDefaultDuration(provider.mutable_timeout(), kDefaultTimeoutSeconds);
     SetDefaultDuration(provider.mutable_connect_timeout(), kDefaultConnectTimeoutSeconds);
@@ -507,6 +509,7 @@ absl::Status ValidateConfig(const GatewayConfig& config) {
   }
   if (absl::Status s = ValidateBatch(config.batch()); !s.ok()) return s;
   if (absl::Status s = ValidateAuth(config.auth()); !s.ok()) return s;
+  if (absl::Status s = ValidateLimits(config.limits()); !s.ok()) return s;
   if (!config.metrics_listen().empty() && !IsHostPort(config.metrics_listen())) {
     return FieldError("metrics_listen", "must be HOST:PORT");
   }

@@ -38,12 +38,27 @@ GatewayMetrics::GatewayMetrics()
       log_lines_dropped(registry.AddCounter(
           "llmgateway_log_lines_dropped_total",
           "Log lines dropped because stderr could not keep up (the log queue was full).",
-          {})) {
+          {})),
+      connections_rejected(registry.AddCounter(
+          "llmgateway_connections_rejected_total",
+          "Caller connections closed at accept, by reason (max_connections, descriptors).",
+          {"reason"})),
+      connections_open(registry.AddGauge(
+          "llmgateway_connections_open",
+          "Caller connections counted open at the last accept.", {})),
+      calls_rejected(registry.AddCounter(
+          "llmgateway_calls_rejected_total",
+          "Generation calls refused at once by a gateway-wide limit, by limit.", {"limit"})) {
   // Present from the first scrape, at 0.
   open_streams->Add({}, 0);
   batch_items->Add({"succeeded"}, 0);
   batch_items->Add({"failed"}, 0);
   log_lines_dropped->Add({}, 0);
+  connections_rejected->Add({"max_connections"}, 0);
+  connections_rejected->Add({"descriptors"}, 0);
+  connections_open->Add({}, 0);
+  calls_rejected->Add({"calls_in_flight"}, 0);
+  calls_rejected->Add({"request_bytes_in_flight"}, 0);
 }
 
 GatewayMetrics& Metrics() {
@@ -91,5 +106,15 @@ void RecordAuthFailure(absl::string_view reason) {
 }
 
 void RecordLogLineDropped() { Metrics().log_lines_dropped->Add({}); }
+
+void RecordConnectionRejected(absl::string_view reason) {
+  Metrics().connections_rejected->Add({std::string(reason)});
+}
+
+void SetConnectionsOpen(int64_t open) { Metrics().connections_open->Set({}, open); }
+
+void RecordCallRejected(absl::string_view limit) {
+  Metrics().calls_rejected->Add({std::string(limit)});
+}
 
 }  // namespace llmgateway::metrics

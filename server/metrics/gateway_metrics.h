@@ -44,6 +44,15 @@ struct GatewayMetrics {
   // Log lines dropped because the log writer's queue was full (stderr
   // slower than the gateway logs).
   Counter* log_lines_dropped;
+  // {reason}: caller connections closed at accept (server/listener):
+  // "max_connections" (the cap) or "descriptors" (few descriptors left).
+  Counter* connections_rejected;
+  // Caller connections counted open at the last accept (closed ones are
+  // noticed when the count reaches the cap).
+  Gauge* connections_open;
+  // {limit}: generation calls refused at once because the gateway was
+  // full: "calls_in_flight" or "request_bytes_in_flight".
+  Counter* calls_rejected;
 };
 
 // The process's metrics (created on first use, never destroyed).
@@ -67,6 +76,12 @@ void RecordKeyTokens(absl::string_view key_id, int64_t prompt, int64_t completio
 void RecordAuthFailure(absl::string_view reason);
 // One log line dropped (the log writer's on_drop hook).
 void RecordLogLineDropped();
+// One caller connection closed at accept; `reason` as in connections_rejected.
+void RecordConnectionRejected(absl::string_view reason);
+// The caller connections counted open now.
+void SetConnectionsOpen(int64_t open);
+// One generation call refused by a gateway-wide limit (calls_rejected).
+void RecordCallRejected(absl::string_view limit);
 
 }  // namespace llmgateway::metrics
 

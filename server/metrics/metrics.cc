@@ -91,6 +91,11 @@ void Gauge::Add(const LabelValues& values, double amount) {
   SeriesLocked(values).value += amount;
 }
 
+void Gauge::Set(const LabelValues& values, double value) {
+  std::lock_guard<std::mutex> lock(mu_);
+  SeriesLocked(values).value = value;
+}
+
 void Histogram::Observe(const LabelValues& values, double value) {
   std::lock_guard<std::mutex> lock(mu_);
   Series& series = SeriesLocked(values);

@@ -64,6 +64,7 @@ class Gauge : public Family {
   Gauge(std::string name, std::string help, std::vector<std::string> label_names)
       : Family(std::move(name), std::move(help), Type::kGauge, std::move(label_names)) {}
   void Add(const LabelValues& values, double amount);
+  void Set(const LabelValues& values, double value);
 };
 
 class Histogram : public Family {

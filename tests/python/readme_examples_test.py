@@ -55,7 +55,7 @@ class ReadmeExamplesTest(unittest.TestCase):
         # it defines answers a call.
         with open(os.environ["README"]) as f:
             configs = re.findall(r"```textproto\n(.*?)```", f.read(), re.S)
-        self.assertEqual(len(configs), 6)
+        self.assertEqual(len(configs), 7)
         tmp = os.environ.get("TEST_TMPDIR", "/tmp")
         # Only the scheme and host are replaced: a provider's path (Azure's
         # /openai/v1, OpenAI's /v1) is part of what is being shown.
