@@ -36,7 +36,6 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
     "${missing[@]}" >/dev/null
 fi
-export PATH="$PATH:/usr/sbin"
 
 # npm: Portkey at the version package-lock.json pins. Its postinstall
 # (patch-package) has nothing to patch in the published package.

@@ -19,6 +19,7 @@ import json
 import os
 import platform
 import re
+import shutil
 import signal
 import socket
 import struct
@@ -425,7 +426,7 @@ def versions(args):
     v = {
         "machine": "%s, %d CPUs, kernel %s" % (cpu, os.cpu_count(), platform.release()),
         "h2load": first_line([args.h2load, "--version"]),
-        "nginx": first_line(["nginx", "-v"]),
+        "nginx": first_line([args.nginx, "-v"]),
         "node": first_line(["node", "--version"]),
     }
     if args.portkey:
@@ -451,6 +452,7 @@ def main():
                    help="NAME=BINARY: A/B mode, the gateway's unary row per binary")
     p.add_argument("--workdir", required=True)
     p.add_argument("--h2load", default="h2load")
+    p.add_argument("--nginx", default=shutil.which("nginx") or "/usr/sbin/nginx")
     p.add_argument("--duration", type=int, default=5, help="seconds measured per cell")
     p.add_argument("--warmup", type=int, default=1, help="seconds of warm-up per cell")
     p.add_argument("--concurrency", default="1,64,256")
@@ -512,7 +514,7 @@ def run(args, workdir, concs, s50, procs):
     print("machine: %s" % info["machine"], flush=True)
     nginx_port = free_port()
     conf = write_nginx_conf(workdir, nginx_port)
-    nginx = procs.start("nginx", ["nginx", "-c", conf, "-p", workdir], 0,
+    nginx = procs.start("nginx", [args.nginx, "-c", conf, "-p", workdir], 0,
                         os.path.join(workdir, "nginx.out"))
     wait_port(nginx_port, proc=nginx)
 
