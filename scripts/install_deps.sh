@@ -18,6 +18,7 @@ packages=(
   libgtest-dev
   libsqlite3-dev libsqlitecpp-dev   # the batch job store
   libmicrohttpd-dev        # /metrics (--metrics_listen)
+  libtcmalloc-minimal4     # the release build's allocator (server/BUILD)
   python3-grpcio python3-protobuf   # the Python client round trip
   python3-prometheus-client         # a test parses /metrics as Prometheus does
   # scripts/generate_stubs.sh go, and building its output (tests/examples)
