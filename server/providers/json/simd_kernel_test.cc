@@ -1,8 +1,9 @@
-// The gateway's JSON parsing runs simdjson On-Demand, which is inlined into
-// our code and so uses the kernel the compile flags allow (it does not
-// dispatch at run time). .bazelrc sets an x86-64 baseline with SSE4.2 and
-// PCLMUL; without it every body and SSE event is parsed by the scalar
-// `fallback` kernel. This test fails if the flags are lost.
+// simdjson On-Demand finds a document's structure (stage 1) in Debian's
+// libsimdjson.so, which picks a SIMD kernel at run time; the rest (strings,
+// numbers, walking the structure) is inlined into our code and uses the
+// kernel the compile flags allow. .bazelrc sets an x86-64 baseline with
+// SSE4.2 and PCLMUL; without it that part runs the scalar `fallback`
+// kernel. This test fails if the flags are lost.
 //
 // Not simdjson::builtin_implementation()->name(): that function lives in
 // Debian's libsimdjson.so and names the library's own compile-time choice
