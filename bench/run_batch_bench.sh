@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Batch benchmarks (bench/README.md): builds the gateway and fast_upstream
-# with -c opt, generates the Python stubs, and runs bench/batch_bench.py
+# with --config=release, generates the Python stubs, and runs bench/batch_bench.py
 # (which starts and stops the servers). Not run in CI.
 #
 # Usage: bash bench/run_batch_bench.sh [batch_bench.py flags...]
@@ -22,9 +22,9 @@ BAZEL_FLAGS="${BAZEL_FLAGS:-}"
 PYTHON="${PYTHON:-/usr/bin/python3}"
 
 # shellcheck disable=SC2086  # BAZEL and BAZEL_FLAGS are word lists
-$BAZEL build -c opt $BAZEL_FLAGS //server:llm_gateway //bench:fast_upstream
+$BAZEL build --config=release $BAZEL_FLAGS //server:llm_gateway //bench:fast_upstream
 # shellcheck disable=SC2086
-bin="$($BAZEL info -c opt $BAZEL_FLAGS bazel-bin 2>/dev/null)"
+bin="$($BAZEL info --config=release $BAZEL_FLAGS bazel-bin 2>/dev/null)"
 for binary in "$bin/server/llm_gateway" "$bin/bench/fast_upstream"; do
   [[ -x "$binary" ]] || { echo "run_batch_bench: $binary was not built" >&2; exit 1; }
 done

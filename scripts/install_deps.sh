@@ -20,6 +20,7 @@ packages=(
   libmicrohttpd-dev        # /metrics (--metrics_listen)
   libssl-dev               # libcrypto: TLS PEM checks (server/tls), API key hashes (server/auth)
   openssl                  # the TLS tests make their certificates at test time
+  libtcmalloc-minimal4     # the release build's allocator (server/BUILD)
   python3-grpcio python3-protobuf   # the Python client round trip
   python3-prometheus-client         # a test parses /metrics as Prometheus does
   # scripts/generate_stubs.sh go, and building its output (tests/examples)
