@@ -9,10 +9,10 @@ port="${PORT:-50051}"
 fake_port="${FAKELLM_PORT:-8089}"
 
 scripts/install_deps.sh
-# The release build (.bazelrc's `release`: optimized, tcmalloc): the binary
-# people try is the one they judge (tests keep their own fastbuild and
-# sanitizer configs).
-bazel build --config=release //server:llm_gateway
+# Optimized (-c opt, spelled out here though .bazelrc's `release` implies
+# it, with tcmalloc): the binary people try is the one they judge (tests
+# keep their own fastbuild and sanitizer configs).
+bazel build -c opt --config=release //server:llm_gateway
 
 python3 tests/fakellm/fakellm.py --listen "127.0.0.1:$fake_port" --pace_ms 30 &
 fake_pid=$!
