@@ -105,7 +105,8 @@ void CallContext::Report(absl::string_view rpc, const absl::Status& status,
   for (const routing::AttemptRecord& a : summary.attempts) {
     record.attempts.push_back(CallLogAttempt{a.provider, a.upstream_model, a.code,
                                              static_cast<int>(a.http_status),
-                                             absl::ToInt64Milliseconds(a.elapsed)});
+                                             absl::ToInt64Milliseconds(a.elapsed),
+                                             a.network_error});
   }
   LogCall(record);
   metrics::RecordRpc(rpc, model_, summary.provider, status.code(), elapsed);

@@ -29,12 +29,16 @@ void AppendText(const CallLogRecord& r, std::string* line) {
       absl::StrAppend(line, i == 0 ? "" : ",", r.labels[i].first, ":", r.labels[i].second);
     }
   }
-  // Every upstream request: provider/model:outcome/http:ms.
+  // Every upstream request: provider/model:outcome/http:ms, and after a
+  // network failure :"curl's words".
   absl::StrAppend(line, " attempts=", r.attempts.size());
   for (size_t i = 0; i < r.attempts.size(); ++i) {
     const CallLogAttempt& a = r.attempts[i];
     absl::StrAppend(line, i == 0 ? " [" : ",", a.provider, "/", absl::CHexEscape(a.model), ":",
                     StatusCodeName(a.code), "/", a.http_status, ":", a.latency_ms, "ms");
+    if (!a.network_error.empty()) {
+      absl::StrAppend(line, ":\"", absl::CHexEscape(a.network_error), "\"");
+    }
   }
   if (!r.attempts.empty()) *line += ']';
   if (r.code != absl::StatusCode::kOk) {
@@ -74,7 +78,9 @@ void AppendJson(const CallLogRecord& r, std::string* line) {
     *line += ",\"model\":";
     AppendJsonString(a.model, line);
     absl::StrAppend(line, ",\"code\":\"", StatusCodeName(a.code), "\",\"http_status\":",
-                    a.http_status, ",\"latency_ms\":", a.latency_ms, "}");
+                    a.http_status, ",\"latency_ms\":", a.latency_ms);
+    if (!a.network_error.empty()) AppendString("network_error", a.network_error, line);
+    *line += '}';
   }
   *line += ']';
   if (r.code != absl::StatusCode::kOk) AppendString("error", r.error, line);

@@ -34,6 +34,9 @@ struct CallLogAttempt {
   absl::StatusCode code = absl::StatusCode::kOk;
   int http_status = 0;  // 0: no HTTP answer
   int64_t latency_ms = 0;
+  // curl's words for a network failure (they name the upstream's address,
+  // which only the log may show); "" when none.
+  absl::string_view network_error;
 };
 
 // Views into the call's own data: valid while the line is formatted.

@@ -252,5 +252,29 @@ TEST(CallLogKeyTest, TheCallersKeyIdFollowsTheRequestIdWhenAuthIsOn) {
   EXPECT_EQ(Str(p.object, "key"), "team-b");
 }
 
+// curl's words (which name the address) are for operators: the log has
+// them after the attempt; the caller's error does not.
+TEST(CallLogTest, ANetworkFailureNamesItsAddressInTheAttempt) {
+  CallLogRecord r = Failed();
+  r.error = "provider \"p\" is unreachable: Couldn't connect to server";
+  r.attempts[0].network_error = "Failed to connect to 10.0.0.7 port 443 after 2 ms: "
+                                "Couldn't connect to server";
+  EXPECT_EQ(FormatCallLogLine(r, LogFormat::kText, kTime),
+            "2024-05-01T12:00:00.123Z WARN rpc=GenerateStream request_id=req-2 model=m "
+            "provider=- code=UNAVAILABLE ms=7 messages=0 attempts=1 "
+            "[p/m:UNAVAILABLE/0:6ms:\"Failed to connect to 10.0.0.7 port 443 after 2 ms: "
+            "Couldn\\'t connect to server\"] error=\"provider \\\"p\\\" is unreachable: "
+            "Couldn\\'t connect to server\"\n");
+  Parsed p;
+  Parse(FormatCallLogLine(r, LogFormat::kJson, kTime), &p);
+  ASSERT_TRUE(p.ok);
+  simdjson::dom::array attempts;
+  ASSERT_EQ(p.object["upstream_attempts"].get_array().get(attempts), simdjson::SUCCESS);
+  simdjson::dom::object first;
+  ASSERT_EQ(attempts.at(0).get_object().get(first), simdjson::SUCCESS);
+  EXPECT_EQ(Str(first, "network_error"),
+            "Failed to connect to 10.0.0.7 port 443 after 2 ms: Couldn't connect to server");
+}
+
 }  // namespace
 }  // namespace llmgateway

@@ -309,37 +309,35 @@ absl::Status TransportStatus(const Transfer& t, CURLcode code) {
     return absl::UnavailableError(
         "the connection closed before the response; not re-sent");
   }
-  // Never the request's headers: only curl's own description of the failure.
-  // Its error buffer usually says more and often ends with the generic text
-  // ("Failed to connect to ... : Couldn't connect to server"): not twice.
-  std::string message = curl_easy_strerror(code);
-  if (t.errbuf[0] != '\0') {
-    message = absl::StrContains(t.errbuf, message) ? std::string(t.errbuf)
-                                                    : absl::StrCat(message, ": ", t.errbuf);
-  }
+  // Never the request's headers: only curl's descriptions of the failure.
+  // The generic one ("Couldn't connect to server") is the message; the
+  // specific one (its error buffer, naming host and port) the detail.
+  const std::string message = curl_easy_strerror(code);
+  auto with_detail = [&](absl::Status status) {
+    return WithNetworkDetail(std::move(status), t.errbuf);
+  };
   switch (code) {
     case CURLE_OPERATION_TIMEDOUT:
-      return TimedOutDuringConnect(t) ? absl::UnavailableError(message)
-                                      : absl::DeadlineExceededError(message);
+      return with_detail(TimedOutDuringConnect(t) ? absl::UnavailableError(message)
+                                                  : absl::DeadlineExceededError(message));
     case CURLE_PEER_FAILED_VERIFICATION:
       // Say it plainly: curl's own words ("SSL peer certificate or SSH
       // remote key was not OK") hide that it is about trust.
-      return absl::UnavailableError(
-          absl::StrCat("the upstream's TLS certificate is not trusted: ",
-                       t.errbuf[0] != '\0' ? t.errbuf : curl_easy_strerror(code)));
+      return with_detail(
+          absl::FailedPreconditionError("the upstream's TLS certificate is not trusted"));
     case CURLE_URL_MALFORMAT:
     case CURLE_UNSUPPORTED_PROTOCOL:
       // Retrying elsewhere cannot help: not UNAVAILABLE.
-      return absl::InvalidArgumentError(message);
+      return with_detail(absl::InvalidArgumentError(message));
     case CURLE_FAILED_INIT:
     case CURLE_BAD_FUNCTION_ARGUMENT:
     case CURLE_UNKNOWN_OPTION:
     case CURLE_NOT_BUILT_IN:
     case CURLE_WRITE_ERROR:  // only our callbacks fail writes, with a flag
     case CURLE_ABORTED_BY_CALLBACK:  // likewise (read, pre-request)
-      return absl::InternalError(message);
+      return with_detail(absl::InternalError(message));
     default:
-      return absl::UnavailableError(message);
+      return with_detail(absl::UnavailableError(message));
   }
 }
 

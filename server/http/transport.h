@@ -80,10 +80,23 @@ class TransferHandler {
   // UNAVAILABLE: could not connect, or the connection broke (before or
   // during the response; a request is never re-sent by the transport).
   // RESOURCE_EXHAUSTED: a buffered body outgrew its cap.
+  // FAILED_PRECONDITION: the upstream's TLS certificate is not trusted
+  // (another try cannot help until the CA is configured).
   // INVALID_ARGUMENT: a request that cannot be sent (malformed URL, a scheme
   // other than http/https, a GET with a body). INTERNAL: curl itself failed.
+  // The message is curl's generic text; its specific one (which names the
+  // upstream's host and port) rides along as NetworkDetail.
   virtual void OnComplete(absl::Status transport_status) = 0;
 };
+
+// curl's own words for a failure name the upstream's address ("Failed to
+// connect to 10.0.0.7 port 443 after 3 ms"): operators need them in the log,
+// callers must not see them. So they travel as a payload, which the
+// upstream error table (providers/upstream_error.h) never copies into the
+// status callers get, and the call log reads.
+absl::Status WithNetworkDetail(absl::Status status, absl::string_view detail);
+// "" when the status carries none.
+std::string NetworkDetail(const absl::Status& status);
 
 class Transport {
  public:

@@ -136,6 +136,14 @@ absl::Status UpstreamTransportError(absl::string_view provider,
                            "provider \"", provider, "\" sent a response too large: ",
                            transport.message())),
                        "UPSTREAM_BAD_RESPONSE");
+    case absl::StatusCode::kFailedPrecondition:
+      // Like a rejected key: the gateway's setup, which no retry on this
+      // target fixes (Classify moves on to the next one).
+      return with_info(absl::InternalError(absl::StrCat(
+                           "provider \"", provider,
+                           "\" presented a TLS certificate the gateway does not trust; "
+                           "for a private CA, set the provider's ca_file")),
+                       "UPSTREAM_TLS_UNTRUSTED");
     default:
       return with_info(absl::UnavailableError(absl::StrCat(
                            "provider \"", provider, "\" is unreachable: ",

@@ -45,7 +45,10 @@ absl::Status UpstreamHttpError(const UpstreamHttpFailure& failure);
 
 // A transfer that did not produce a response (http::TransferHandler's
 // OnComplete status): DEADLINE_EXCEEDED -> UPSTREAM_TIMEOUT, UNAVAILABLE ->
-// UPSTREAM_UNREACHABLE, CANCELLED stays CANCELLED.
+// UPSTREAM_UNREACHABLE, FAILED_PRECONDITION (an untrusted TLS certificate)
+// -> INTERNAL UPSTREAM_TLS_UNTRUSTED, CANCELLED stays CANCELLED. Only the
+// transport's generic message is used: its network detail (addresses) stays
+// out of what callers see.
 absl::Status UpstreamTransportError(absl::string_view provider,
                                     const absl::Status& transport);
 

@@ -1,7 +1,9 @@
 #include "server/providers/upstream_error.h"
 
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "server/common/status_details.h"
+#include "server/http/transport.h"
 
 namespace llmgateway {
 namespace {
@@ -116,6 +118,36 @@ TEST(UpstreamErrorTest, TransportErrors) {
             absl::StatusCode::kCancelled);
   EXPECT_EQ(Reason(UpstreamBadResponse("p", absl::UnavailableError("bad json"))),
             "UPSTREAM_BAD_RESPONSE");
+}
+
+// curl's specific text names the upstream's address: the log gets it (the
+// payload), the caller's status never does.
+TEST(UpstreamErrorTest, TransportDetailStaysOutOfTheCallersStatus) {
+  const absl::Status refused = http::WithNetworkDetail(
+      absl::UnavailableError("Couldn't connect to server"),
+      "Failed to connect to 10.1.2.3 port 8443 after 0 ms: Couldn't connect to server");
+  ASSERT_EQ(http::NetworkDetail(refused),
+            "Failed to connect to 10.1.2.3 port 8443 after 0 ms: Couldn't connect to server");
+  const absl::Status mapped = UpstreamTransportError("p", refused);
+  EXPECT_EQ(mapped.message(), "provider \"p\" is unreachable: Couldn't connect to server");
+  EXPECT_EQ(http::NetworkDetail(mapped), "");
+  int payloads = 0;
+  mapped.ForEachPayload([&](absl::string_view url, const absl::Cord& value) {
+    ++payloads;
+    EXPECT_EQ(std::string(value).find("10.1.2.3"), std::string::npos) << url;
+  });
+  EXPECT_EQ(payloads, 1);  // ErrorInfo only
+  EXPECT_EQ(http::NetworkDetail(UpstreamStreamBroken("p", refused)), "");
+}
+
+TEST(UpstreamErrorTest, UntrustedCertificateIsTheGatewaysSetupNotAnOutage) {
+  const absl::Status untrusted = UpstreamTransportError(
+      "p", http::WithNetworkDetail(
+               absl::FailedPreconditionError("the upstream's TLS certificate is not trusted"),
+               "SSL certificate problem: self-signed certificate"));
+  EXPECT_EQ(untrusted.code(), absl::StatusCode::kInternal);
+  EXPECT_EQ(Reason(untrusted), "UPSTREAM_TLS_UNTRUSTED");
+  EXPECT_THAT(std::string(untrusted.message()), ::testing::HasSubstr("ca_file"));
 }
 
 TEST(UpstreamErrorTest, BrokenStream) {

@@ -312,6 +312,7 @@ void CallEngine::Call::OnAttemptDone(AttemptOutcome outcome) {
   record.upstream_model = target->upstream_model;
   record.code = outcome.status.code();
   record.http_status = outcome.http_status;
+  record.network_error = std::move(outcome.network_error);
   record.elapsed = now - attempt_started_;
 
   if (target->health != nullptr) {

@@ -10,6 +10,7 @@
 
 #include "absl/strings/match.h"
 #include "google/protobuf/text_format.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "server/common/status_details.h"
 #include "server/routing/fake_adapter.h"
@@ -389,6 +390,62 @@ TEST_F(EngineTest, AfterTheFirstDeltaAFailureEndsTheCall) {
   transport_.Advance(absl::Minutes(1));
   EXPECT_EQ(transport_.transfers().size(), 1u) << "no retry, no fallback";
   EXPECT_EQ(r.Text(), "partial") << "no duplicated prefix";
+}
+
+// No Accept-Encoding is sent: a compressed answer is a bad response (and
+// retried like one), whether unary or streamed, never parsed as garbage.
+TEST_F(EngineTest, ACompressedBodyIsABadResponseSayingSo) {
+  Build(R"pb(
+    retry { max_retries: 0 }
+    models { name: "m" provider: "a" upstream_model: "ma" }
+  )pb");
+  Recorder& unary = *Open();
+  Start(&unary, "m");
+  transport_.Respond(1, 200, "\x1f\x8b\x08\x00garbage", {{"content-encoding", "gzip"}});
+  transport_.RunUntilIdle();
+  ASSERT_TRUE(unary.status.has_value());
+  EXPECT_EQ(unary.status->code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(Reason(*unary.status), "UPSTREAM_BAD_RESPONSE");
+  EXPECT_THAT(std::string(unary.status->message()),
+              ::testing::HasSubstr("compressed (Content-Encoding: gzip)"));
+
+  Recorder& stream = *Open();
+  Start(&stream, "m", true);
+  transport_.Head(2, 200, {{"content-encoding", "br"}});
+  EXPECT_EQ(transport_.Body(2, "data: delta:never\n\n"), http::BodyAction::kAbort);
+  transport_.Complete(2, absl::InternalError("aborted by the write callback"));
+  transport_.RunUntilIdle();
+  ASSERT_TRUE(stream.status.has_value());
+  EXPECT_EQ(Reason(*stream.status), "UPSTREAM_BAD_RESPONSE");
+  EXPECT_THAT(std::string(stream.status->message()), ::testing::HasSubstr("Content-Encoding: br"));
+  EXPECT_TRUE(stream.deltas.empty());
+
+  // "identity" is no encoding at all.
+  Recorder& plain = *Open();
+  Start(&plain, "m");
+  transport_.Respond(3, 200, "fine", {{"content-encoding", "identity"}});
+  ASSERT_TRUE(plain.status.has_value());
+  EXPECT_TRUE(plain.status->ok()) << *plain.status;
+}
+
+// curl's specific words name the upstream's address: the attempt record
+// (for the log) keeps them, the caller's status does not.
+TEST_F(EngineTest, NetworkDetailGoesToTheAttemptRecordOnly) {
+  Build(R"pb(
+    retry { max_retries: 0 }
+    models { name: "m" provider: "a" upstream_model: "ma" }
+  )pb");
+  Recorder& r = *Open();
+  Start(&r, "m");
+  transport_.Complete(1, http::WithNetworkDetail(
+                             absl::UnavailableError("Couldn't connect to server"),
+                             "Failed to connect to 10.9.8.7 port 443 after 1 ms"));
+  transport_.RunUntilIdle();
+  ASSERT_TRUE(r.status.has_value());
+  EXPECT_EQ(Reason(*r.status), "UPSTREAM_UNREACHABLE");
+  EXPECT_EQ(r.status->message(), "provider \"a\" is unreachable: Couldn't connect to server");
+  ASSERT_EQ(r.summary.attempts.size(), 1u);
+  EXPECT_EQ(r.summary.attempts[0].network_error, "Failed to connect to 10.9.8.7 port 443 after 1 ms");
 }
 
 TEST_F(EngineTest, OnlyStreamsAskForAPausableTransfer) {

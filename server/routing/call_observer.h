@@ -21,6 +21,9 @@ struct AttemptRecord {
   absl::StatusCode code = absl::StatusCode::kOk;
   long http_status = 0;
   absl::Duration elapsed;
+  // curl's own words for a network failure, naming the upstream's address:
+  // for the call log, never for callers. "" when there was none.
+  std::string network_error;
 };
 
 struct CallSummary {

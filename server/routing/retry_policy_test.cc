@@ -38,6 +38,9 @@ TEST(RetryPolicyTest, ClassesFollowTheRoutingRules) {
             FailureClass::kRetry);
   EXPECT_EQ(Classify(UpstreamTransportError("p", absl::CancelledError("x"))),
             FailureClass::kFatal);
+  // An untrusted certificate stays untrusted: the next target, not a retry.
+  EXPECT_EQ(Classify(UpstreamTransportError("p", absl::FailedPreconditionError("untrusted"))),
+            FailureClass::kNextTarget);
   EXPECT_EQ(Classify(InvalidField("config.top_k", "unsupported")), FailureClass::kFatal);
 }
 

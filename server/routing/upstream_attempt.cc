@@ -4,8 +4,11 @@
 #include <algorithm>
 #include <utility>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "absl/time/clock.h"
 #include "server/common/status_details.h"
 #include "server/providers/upstream_error.h"
@@ -18,6 +21,24 @@ constexpr size_t kMaxErrorBodyBytes = 64 << 10;
 
 bool IsSuccess(long status) { return status >= 200 && status < 300; }
 
+// The gateway sends no Accept-Encoding, so a body must come as is: a
+// compressed one would only read as garbage (or as a stream that never
+// sends an event).
+absl::Status CheckContentEncoding(const http::ResponseHead& head) {
+  const std::string* encoding = head.Find("content-encoding");
+  if (encoding == nullptr) return absl::OkStatus();
+  const absl::string_view value = absl::StripAsciiWhitespace(*encoding);
+  if (value.empty() || absl::EqualsIgnoreCase(value, "identity")) return absl::OkStatus();
+  // Named only when it is a short token: the header is the upstream's text.
+  const bool nameable =
+      value.size() <= 32 && std::all_of(value.begin(), value.end(), [](char c) {
+        return absl::ascii_isalnum(c) || c == '-' || c == ',' || c == ' ';
+      });
+  return absl::InvalidArgumentError(absl::StrCat(
+      "the response is compressed (Content-Encoding", nameable ? ": " : "",
+      nameable ? value : "", ") though the gateway asked for no encoding"));
+}
+
 }  // namespace
 
 UpstreamAttempt::UpstreamAttempt(const Adapter& adapter, bool stream, size_t max_body_bytes,
@@ -28,6 +49,10 @@ void UpstreamAttempt::OnHead(const http::ResponseHead& head) {
   http_status_ = head.status;
   if (!IsSuccess(head.status)) {
     if (const std::string* retry_after = head.Find("retry-after")) retry_after_ = *retry_after;
+    return;
+  }
+  if (absl::Status encoded = CheckContentEncoding(head); !encoded.ok()) {
+    failure_ = UpstreamBadResponse(adapter_.name(), encoded);
     return;
   }
   if (stream_) {
@@ -43,6 +68,7 @@ void UpstreamAttempt::OnHead(const http::ResponseHead& head) {
 }
 
 http::BodyAction UpstreamAttempt::OnBody(absl::string_view chunk) {
+  if (!failure_.ok()) return http::BodyAction::kAbort;
   if (!IsSuccess(http_status_)) {
     const size_t room = kMaxErrorBodyBytes - std::min(kMaxErrorBodyBytes, body_.size());
     body_.append(chunk.data(), std::min(room, chunk.size()));
@@ -99,6 +125,7 @@ absl::Status UpstreamAttempt::StreamOutcome(const absl::Status& transport) {
 
 absl::Status UpstreamAttempt::UnaryOutcome(const absl::Status& transport,
                                            llmgateway::v1::GenerateResponse* response) {
+  if (!failure_.ok()) return failure_;
   if (body_too_large_) {
     return UpstreamTransportError(
         adapter_.name(), absl::ResourceExhaustedError(absl::StrCat(
@@ -124,6 +151,7 @@ absl::Status UpstreamAttempt::UnaryOutcome(const absl::Status& transport,
 void UpstreamAttempt::OnComplete(absl::Status transport) {
   AttemptOutcome outcome;
   outcome.http_status = http_status_;
+  outcome.network_error = http::NetworkDetail(transport);
   if (stream_) {
     outcome.status = StreamOutcome(transport);
     if (outcome.status.ok()) {
@@ -139,6 +167,8 @@ void UpstreamAttempt::OnComplete(absl::Status transport) {
   if (!outcome.status.ok()) {
     for (absl::string_view secret : adapter_.secrets()) {
       outcome.status = RedactSecret(std::move(outcome.status), secret);
+      // curl never sees the key outside headers, but a URL may carry one.
+      absl::StrReplaceAll({{secret, "[redacted]"}}, &outcome.network_error);
     }
   }
   // Last touch of `this`: the sink may destroy the attempt.

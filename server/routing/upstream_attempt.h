@@ -22,6 +22,9 @@ struct AttemptOutcome {
   absl::Status status;
   // 0 when no response head arrived.
   long http_status = 0;
+  // curl's specific words for a network failure (addresses included), for
+  // the log only (http::NetworkDetail); "" otherwise.
+  std::string network_error;
   // Unary calls, OK only.
   llmgateway::v1::GenerateResponse response;
 };
@@ -65,6 +68,7 @@ class UpstreamAttempt final : public http::TransferHandler {
   bool body_too_large_ = false;
   std::unique_ptr<http::SseParser> sse_;
   std::unique_ptr<StreamDecoder> decoder_;
+  // A stream's bad event, or a head the attempt cannot use (an encoded body).
   absl::Status failure_;
 };
 

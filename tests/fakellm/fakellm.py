@@ -36,6 +36,7 @@ import argparse
 import asyncio
 import collections
 import dataclasses
+import gzip
 import http
 import itertools
 import json
@@ -45,6 +46,7 @@ import sys
 import time
 import traceback
 import urllib.parse
+import zlib
 
 MODEL_ID = "fake-model"
 FILLER_WORDS = (
@@ -419,7 +421,8 @@ async def send_error(conn, req, status, message, error_type="invalid_request_err
 # Directives: faults and pacing requested through the model name
 # ---------------------------------------------------------------------------
 
-FAULTS = ("malformed", "drop", "nodone", "error_event")
+FAULTS = ("malformed", "drop", "nodone", "error_event", "gzip")
+OPENAI_ONLY_FAULTS = ("gzip",)
 CONTENT_FILTERS = ("prompt", "completion")
 INT_DIRECTIVES = {  # name: (smallest, largest)
     "status": (200, 599),
@@ -471,7 +474,7 @@ class Directives:
     sent_key: str = ""       # (leak_key) what the Authorization header carried
 
 
-def parse_directives(query, config):
+def parse_directives(query, config, mode="openai"):
     """Parse 'status=429&retry_after=2'; ValueError on anything unknown,
     so that a typo in a test fails loudly instead of being ignored."""
     directives = Directives(first_token_ms=config.first_token_ms,
@@ -488,6 +491,8 @@ def parse_directives(query, config):
         elif name == "fault":
             if value not in FAULTS:
                 raise ValueError("unknown fakellm fault %r (known: %s)" % (value, ", ".join(FAULTS)))
+            if value in OPENAI_ONLY_FAULTS and mode != "openai":
+                raise ValueError("fakellm fault %s exists in OpenAI mode only" % value)
             directives.fault = value
         elif name == "content_filter":
             if value not in CONTENT_FILTERS:
@@ -1040,6 +1045,11 @@ async def send_completion(conn, req, completion, extra_headers):
                                "application/json", extra_headers)
     await conn.sleep_ms(directives.first_token_ms
                         + directives.pace_ms * completion.token_count)
+    if directives.fault == "gzip":  # compressed, though no Accept-Encoding asked for it
+        return await send_body(conn, req, directives.status,
+                               gzip.compress(to_json(completion.message_body()).encode("utf-8")),
+                               "application/json",
+                               list(extra_headers) + [("Content-Encoding", "gzip")])
     return await send_json(conn, req, directives.status, completion.message_body(),
                            extra_headers)
 
@@ -1054,13 +1064,18 @@ class SseWriter:
         self.comments = directives.comments
         self.piece_size = directives.chunk
         self.chunked = chunked
+        # fault=gzip: the stream gzip-compressed, each event flushed.
+        self.compressor = zlib.compressobj(wbits=31) if directives.fault == "gzip" else None
 
     async def event(self, data):
         text = ""
         if self.comments:
             text += ": keep-alive" + self.newline * 2
         text += "data: " + data + self.newline * 2
-        await self._write(text.encode("utf-8"))
+        raw = text.encode("utf-8")
+        if self.compressor is not None:
+            raw = self.compressor.compress(raw) + self.compressor.flush(zlib.Z_SYNC_FLUSH)
+        await self._write(raw)
 
     async def _write(self, data):
         size = self.piece_size or len(data)
@@ -1071,6 +1086,8 @@ class SseWriter:
             await self.conn.write(piece)
 
     async def end(self):
+        if self.compressor is not None:
+            await self._write(self.compressor.flush())
         if self.chunked:
             await self.conn.write(b"0\r\n\r\n")
 
@@ -1092,6 +1109,8 @@ async def stream_completion(conn, req, state, completion, extra_headers):
     headers = [("Content-Type", "text/event-stream"), ("Cache-Control", "no-cache")]
     if chunked:
         headers.append(("Transfer-Encoding", "chunked"))
+    if directives.fault == "gzip":
+        headers.append(("Content-Encoding", "gzip"))
     await conn.write(response_head(directives.status, headers + extra_headers, keep_alive))
 
     state.open_streams += 1
@@ -1618,7 +1637,7 @@ async def handle_messages(conn, req, state):
     model = body["model"]
     model_name, _, query = model.partition("?")
     try:
-        directives = parse_directives(query, config)
+        directives = parse_directives(query, config, mode="anthropic")
     except ValueError as exc:
         return await send_anthropic_error(conn, req, 400, "invalid_request_error", str(exc))
     apply_fail_first(state, model, directives)
@@ -2326,7 +2345,7 @@ async def handle_gemini(conn, req, state, match):
     model_name, _, query = model.partition("?")
     try:
         query, blocked = gemini_split_query(query)
-        directives = parse_directives(query, config)
+        directives = parse_directives(query, config, mode="gemini")
     except ValueError as exc:
         return await send_gemini_bad_request(conn, req, GeminiBadRequest(str(exc)))
     apply_fail_first(state, model, directives)

@@ -10,6 +10,7 @@ machine.
 """
 
 import asyncio
+import gzip
 import json
 import os
 import re
@@ -411,6 +412,18 @@ class FakeLLMTest(unittest.TestCase):
         with self.assertRaises(ValueError):
             json.loads(data[2])
         self.assertEqual(data[-1], "[DONE]")
+
+    def test_fault_gzip_compresses_unasked(self):
+        resp = self.chat(model="fake-model?fault=gzip")
+        self.assertEqual(resp.status, 200)
+        self.assertEqual(resp.headers["content-encoding"], "gzip")
+        self.assertEqual(json.loads(gzip.decompress(resp.body))["object"], "chat.completion")
+
+        resp = self.chat(model="fake-model?fault=gzip", stream=True)
+        self.assertEqual(resp.headers["content-encoding"], "gzip")
+        text = gzip.decompress(resp.body).decode("utf-8")
+        self.assertIn('"content":"Echo: "', text)
+        self.assertTrue(text.endswith("data: [DONE]\n\n"), text[-40:])
 
     def test_fault_drop(self):
         client = RawClient(self.port)
@@ -1564,6 +1577,9 @@ class AnthropicTest(unittest.TestCase):
     # -- faults ----------------------------------------------------------------
 
     def test_fault_malformed(self):
+        resp = self.post(messages_body(model="claude-test?fault=gzip"))
+        self.assertEqual(resp.status, 400)  # OpenAI mode only
+        self.assertIn(b"OpenAI mode only", resp.body)
         resp = self.post(messages_body(model="claude-test?fault=malformed"))
         self.assertEqual(resp.status, 200)
         self.assertEqual(resp.headers["content-type"], "application/json")

@@ -222,6 +222,16 @@ TEST_F(GenerateIntegrationTest, RateLimitCarriesRetryInfo) {
   EXPECT_EQ(error.retry.retry_delay().seconds(), 3);
 }
 
+// The gateway asks for no encoding: a gzip answer is a bad response that
+// says why (not a JSON error about its bytes).
+TEST_F(GenerateIntegrationTest, ACompressedAnswerIsABadResponseSayingSo) {
+  CallError error = GenerateError("fake-model?fault=gzip");
+  EXPECT_EQ(error.code, grpc::StatusCode::UNAVAILABLE) << error.message;
+  EXPECT_EQ(error.info.reason(), "UPSTREAM_BAD_RESPONSE");
+  EXPECT_NE(error.message.find("compressed (Content-Encoding: gzip)"), std::string::npos)
+      << error.message;
+}
+
 TEST_F(GenerateIntegrationTest, SpentQuotaCarriesNoRetryInfo) {
   CallError error = GenerateError("fake-model?status=429&code=insufficient_quota&retry_after=3");
   EXPECT_EQ(error.code, grpc::StatusCode::RESOURCE_EXHAUSTED);
@@ -350,7 +360,8 @@ TEST_F(GenerateIntegrationTest, TheApiKeyNeverReachesTheLog) {
 }
 
 TEST(GatewayStartupTest, ConnectionRefusedIsUnavailable) {
-  auto gateway = StartGateway(absl::StrCat("http://127.0.0.1:", testing::UnusedPort(), "/v1"),
+  const int upstream_port = testing::UnusedPort();
+  auto gateway = StartGateway(absl::StrCat("http://127.0.0.1:", upstream_port, "/v1"),
                               {}, "gateway-refused.log");
   auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", gateway->port()),
                                      grpc::InsecureChannelCredentials());
@@ -370,6 +381,14 @@ TEST(GatewayStartupTest, ConnectionRefusedIsUnavailable) {
   const size_t first = error.message.find(generic);
   ASSERT_NE(first, std::string::npos) << error.message;
   EXPECT_EQ(error.message.find(generic, first + 1), std::string::npos) << error.message;
+  // The upstream's address is for the operator's log, not for callers.
+  const std::string port = absl::StrCat(upstream_port);
+  EXPECT_EQ(error.message.find("127.0.0.1"), std::string::npos) << error.message;
+  EXPECT_EQ(error.message.find(port), std::string::npos) << error.message;
+  const std::string log = gateway->WaitForStderr("code=UNAVAILABLE");
+  EXPECT_NE(log.find(absl::StrCat("Failed to connect to 127.0.0.1 port ", port)),
+            std::string::npos)
+      << log;
 }
 
 TEST(GatewayStartupTest, ProviderTimeoutFromConfigIsDeadlineExceeded) {

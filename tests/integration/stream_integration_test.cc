@@ -14,6 +14,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "grpcpp/grpcpp.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "llmgateway/v1/generation.grpc.pb.h"
 #include "tests/integration/fakellm_client.h"
@@ -160,6 +161,17 @@ TEST(StreamIntegrationTest, ClientDeadlineAbortsTheUpstreamStream) {
   const int64_t disconnected_at = WaitForUpstreamDisconnect(expired_at - 1000);
   ASSERT_GE(disconnected_at, 0) << "fakellm never saw the gateway go away";
   EXPECT_LE(disconnected_at - expired_at, 500);
+}
+
+// A hostile upstream compressing the stream unasked (the gateway sends no
+// Accept-Encoding): a bad response that says why, not "the response ended".
+TEST(StreamIntegrationTest, ACompressedStreamIsABadResponseSayingSo) {
+  Collected c = Collect(Prompt("fake-model?fault=gzip"));
+  CallError error = Decode(c.status);
+  EXPECT_EQ(error.code, grpc::StatusCode::UNAVAILABLE) << error.message;
+  EXPECT_EQ(error.info.reason(), "UPSTREAM_BAD_RESPONSE") << error.message;
+  EXPECT_THAT(error.message, ::testing::HasSubstr("compressed (Content-Encoding: gzip)"));
+  EXPECT_TRUE(c.messages.empty());
 }
 
 struct BrokenCase {
