@@ -1,13 +1,12 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds, and runs every test: the Bazel suite
 # (unit, property, integration and the Python round trip), a workspace that
-# depends on this one (tests/consumer_workspace), the same suite
-# under AddressSanitizer and UndefinedBehaviorSanitizer (one build with both),
-# the concurrency code that does not go through gRPC or protobuf maps under
-# ThreadSanitizer
-# (Debian's gRPC and Abseil are not TSan-instrumented: see
-# docs/engineering-notes.md), every libFuzzer target for a short run
-# (clang-14, --config=fuzz), and buf lint.
+# depends on this one (tests/consumer_workspace), the same suite under
+# AddressSanitizer and UndefinedBehaviorSanitizer together with a short run
+# of every libFuzzer target (one clang-14 build, --config=fuzz, serves
+# both), the concurrency code that does not go through gRPC or protobuf
+# maps under ThreadSanitizer (Debian's gRPC and Abseil are not
+# TSan-instrumented: see docs/engineering-notes.md), and buf lint.
 # Ends with "N passed, N failed" counting test cases. Exit 0 only if all pass.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -47,23 +46,23 @@ run_bazel default //...
 echo "== consumer workspace (tests/consumer_workspace/run_consumer_test.sh)"
 if tests/consumer_workspace/run_consumer_test.sh; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
 
-# One build under both sanitizers: two separate builds cost CI 15 minutes.
-run_bazel asan+ubsan --config=asan_ubsan //...
+# The suite under ASan + UBSan and the fuzzers, from one build: --config=fuzz
+# compiles everything with clang-14, both sanitizers and libFuzzer's
+# coverage hooks; only the fuzz binaries link libFuzzer's main (tests/fuzz/
+# fuzz.bzl). A separate gcc sanitizer build (--config=asan_ubsan, still there
+# for anyone) cost CI a whole extra build of the tree. Each fuzz target
+# fuzzes from its seed corpus for FUZZ_SECONDS: one test case each, failed
+# by a crash, a hang or a broken invariant (reproducer in its test.outputs).
+fuzz_targets=$(bazel query 'attr(tags, "\bfuzz\b", tests(//...))' 2>/dev/null)
+if [ -z "$fuzz_targets" ]; then echo "no fuzz targets found"; failed=$((failed + 1)); fi
+# shellcheck disable=SC2086  # one target per word
+run_bazel asan+ubsan+fuzz --config=fuzz --test_env=FUZZ_SECONDS="${FUZZ_SECONDS:-10}" \
+  //... $fuzz_targets
+
 run_bazel tsan --config=tsan //server/http/... //server/routing/... //server/batch/... //server/metrics/... \
   //server/common/... //server/auth/... \
   //server/providers/openai:chat_stream_test //server/providers/openai:chat_response_test \
   //server/providers/anthropic:messages_stream_test //server/providers/anthropic:messages_response_test
-
-# Each libFuzzer target (tests/fuzz/fuzz.bzl) fuzzes from its seed corpus for
-# FUZZ_SECONDS (ASan + UBSan, clang-14): one test case each, failed by a
-# crash, a hang or a broken invariant (reproducer in its test.outputs).
-fuzz_targets=$(bazel query 'attr(tags, "\bfuzz\b", tests(//...))' 2>/dev/null)
-if [ -n "$fuzz_targets" ]; then
-  # shellcheck disable=SC2086  # one target per word
-  run_bazel fuzz --config=fuzz --test_env=FUZZ_SECONDS="${FUZZ_SECONDS:-15}" $fuzz_targets
-else
-  echo "no fuzz targets found"; failed=$((failed + 1))
-fi
 
 echo "== buf lint"
 if npx buf lint; then passed=$((passed + 1)); else failed=$((failed + 1)); fi

@@ -79,4 +79,28 @@ void CheckMappedHttpError(const absl::Status& status) {
   }
 }
 
+void CheckResponseInput(const uint8_t* data, size_t size, ResponseParser parse) {
+  const std::string input(reinterpret_cast<const char*>(data), size);
+  std::string padded;
+  padded.reserve(size + 64);
+  padded = input;
+  v1::GenerateResponse a;
+  const absl::Status sa = parse(padded, &a);
+
+  std::string tight = input;
+  tight.shrink_to_fit();
+  v1::GenerateResponse b;
+  const absl::Status sb = parse(tight, &b);
+  if (!SameStatus(sa, sb) || !google::protobuf::util::MessageDifferencer::Equals(a, b)) {
+    Fail("parsing in place and from a copy differ", sa.ToString() + " / " + sb.ToString() +
+                                                        "\n" + a.ShortDebugString() + "\n" +
+                                                        b.ShortDebugString());
+  }
+  if (sa.ok()) {
+    CheckWireSafe(a, "GenerateResponse");
+  } else {
+    CheckUpstreamStatus(UpstreamBadResponse("fuzz", sa), "UpstreamBadResponse");
+  }
+}
+
 }  // namespace llmgateway::fuzz

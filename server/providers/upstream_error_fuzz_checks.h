@@ -5,10 +5,15 @@
 #define LLM_GATEWAY_SERVER_PROVIDERS_UPSTREAM_ERROR_FUZZ_CHECKS_H_
 
 #include <cstdint>
+#include <string>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "llmgateway/v1/generation.pb.h"
+#include "server/config/config.pb.h"
 #include "server/providers/adapter.h"
+#include "tests/fuzz/fuzz_checks.h"
 
 namespace llmgateway::fuzz {
 
@@ -35,6 +40,45 @@ bool SameStatus(const absl::Status& a, const absl::Status& b);
 // UTF-8 message, an ErrorInfo reason, a valid RetryInfo if any, and a
 // google.rpc.Status the caller's stub can parse.
 void CheckMappedHttpError(const absl::Status& status);
+
+// The adapter an error-body fuzzer maps with: provider "fuzz" of `kind`,
+// configured with kFuzzKey (so redaction has a key to hide). Built once.
+template <typename AdapterT>
+const AdapterT& FuzzAdapter(absl::string_view kind, absl::string_view base_url) {
+  static const AdapterT* adapter = [&] {
+    config::Provider config;
+    config.set_name("fuzz");
+    config.set_kind(std::string(kind));
+    config.set_base_url(std::string(base_url));
+    return new AdapterT(config, std::string(kFuzzKey));
+  }();
+  return *adapter;
+}
+
+// One error-body fuzz input: the HTTP error FuzzedHttpError makes of it,
+// mapped by `adapter` (CheckMappedHttpError), and `parse` (the provider's
+// ParseErrorBody, its fields as a comparable tuple) giving the same on the
+// body in place and on a copy.
+template <typename Parse>
+void CheckErrorBodyInput(const uint8_t* data, size_t size, const Adapter& adapter, Parse parse) {
+  HttpErrorResponse response;
+  if (!FuzzedHttpError(data, size, &response)) return;
+  CheckMappedHttpError(adapter.MapHttpError(response));
+  const std::string copy(response.body);
+  if (!(parse(response.body) == parse(copy))) {
+    Fail("ParseErrorBody", "differs on a copy of the same body");
+  }
+}
+
+// A unary body parser (ParseChatResponse and its peers), which may parse a
+// body in place when it has spare capacity.
+using ResponseParser =
+    absl::FunctionRef<absl::Status(const std::string& body, v1::GenerateResponse* response)>;
+
+// One response-body fuzz input: parsed in place (with spare capacity) and
+// from a tight copy, which must agree; then what reaches the caller is
+// checked: the answer wire-safe, or the UpstreamBadResponse made of the error.
+void CheckResponseInput(const uint8_t* data, size_t size, ResponseParser parse);
 
 }  // namespace llmgateway::fuzz
 

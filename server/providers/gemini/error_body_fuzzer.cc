@@ -4,41 +4,20 @@
 // (upstream_error_fuzz_checks.h) and that parsing is a pure function.
 #include <cstddef>
 #include <cstdint>
-#include <string>
+#include <tuple>
 
-#include "server/config/config.pb.h"
 #include "server/providers/gemini/error_body.h"
 #include "server/providers/gemini/gemini_adapter.h"
 #include "server/providers/upstream_error_fuzz_checks.h"
-#include "tests/fuzz/fuzz_checks.h"
-
-namespace {
-
-const llmgateway::gemini::GeminiAdapter& Adapter() {
-  static const auto* adapter = [] {
-    llmgateway::config::Provider config;
-    config.set_name("fuzz");
-    config.set_kind("gemini");
-    config.set_base_url("https://generativelanguage.googleapis.com/v1beta");
-    return new llmgateway::gemini::GeminiAdapter(config, std::string(llmgateway::fuzz::kFuzzKey));
-  }();
-  return *adapter;
-}
-
-}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  llmgateway::HttpErrorResponse response;
-  if (!llmgateway::fuzz::FuzzedHttpError(data, size, &response)) return 0;
-  llmgateway::fuzz::CheckMappedHttpError(Adapter().MapHttpError(response));
-
-  // Parsing in place must not depend on the bytes around the body.
-  const std::string copy(response.body);
-  const auto a = llmgateway::gemini::ParseErrorBody(response.body);
-  const auto b = llmgateway::gemini::ParseErrorBody(copy);
-  if (a.message != b.message || a.status != b.status || a.reason != b.reason ||
-      a.code != b.code || a.retry_delay != b.retry_delay) {
-    llmgateway::fuzz::Fail("ParseErrorBody", "differs on a copy of the same body");
-  }
+  namespace fuzz = llmgateway::fuzz;
+  namespace gemini = llmgateway::gemini;
+  const auto& adapter = fuzz::FuzzAdapter<gemini::GeminiAdapter>(
+      "gemini", "https://generativelanguage.googleapis.com/v1beta");
+  fuzz::CheckErrorBodyInput(data, size, adapter, [](absl::string_view body) {
+    const gemini::ErrorBody e = gemini::ParseErrorBody(body);
+    return std::make_tuple(e.code, e.status, e.message, e.reason, e.retry_delay);
+  });
   return 0;
 }

@@ -4,40 +4,20 @@
 // (upstream_error_fuzz_checks.h) and that parsing is a pure function.
 #include <cstddef>
 #include <cstdint>
-#include <string>
+#include <tuple>
 
-#include "server/config/config.pb.h"
 #include "server/providers/openai/error_body.h"
 #include "server/providers/openai/openai_adapter.h"
 #include "server/providers/upstream_error_fuzz_checks.h"
-#include "tests/fuzz/fuzz_checks.h"
-
-namespace {
-
-const llmgateway::openai::OpenAiAdapter& Adapter() {
-  static const auto* adapter = [] {
-    llmgateway::config::Provider config;
-    config.set_name("fuzz");
-    config.set_kind("openai");
-    config.set_base_url("https://api.openai.com/v1");
-    return new llmgateway::openai::OpenAiAdapter(config, std::string(llmgateway::fuzz::kFuzzKey));
-  }();
-  return *adapter;
-}
-
-}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  llmgateway::HttpErrorResponse response;
-  if (!llmgateway::fuzz::FuzzedHttpError(data, size, &response)) return 0;
-  llmgateway::fuzz::CheckMappedHttpError(Adapter().MapHttpError(response));
-
-  // Parsing in place must not depend on the bytes around the body.
-  const std::string copy(response.body);
-  const auto a = llmgateway::openai::ParseErrorBody(response.body);
-  const auto b = llmgateway::openai::ParseErrorBody(copy);
-  if (a.message != b.message || a.type != b.type) {
-    llmgateway::fuzz::Fail("ParseErrorBody", "differs on a copy of the same body");
-  }
+  namespace fuzz = llmgateway::fuzz;
+  namespace openai = llmgateway::openai;
+  const auto& adapter =
+      fuzz::FuzzAdapter<openai::OpenAiAdapter>("openai", "https://api.openai.com/v1");
+  fuzz::CheckErrorBodyInput(data, size, adapter, [](absl::string_view body) {
+    const openai::ErrorBody e = openai::ParseErrorBody(body);
+    return std::make_tuple(e.message, e.type, e.code, e.param);
+  });
   return 0;
 }
