@@ -7,6 +7,7 @@
 
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
+#include "server/common/sanitizers.h"
 
 namespace llmgateway {
 namespace {
@@ -23,7 +24,7 @@ long RssKib() {
 // 100 MiB of small blocks freed while the last one stays: glibc cannot
 // shrink the heap past it, so the freed pages stay resident until a trim.
 TEST(MemoryTrimmerTest, TrimGivesFreedHeapBack) {
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#ifdef LLMGW_SANITIZER_ALLOCATOR
   GTEST_SKIP() << "the sanitizer's allocator replaces glibc's";
 #endif
   constexpr int kBlocks = 100 * 1024;
@@ -46,7 +47,7 @@ TEST(MemoryTrimmerTest, TrimGivesFreedHeapBack) {
 }
 
 TEST(MemoryTrimmerTest, TheThreadTrimsAndStopsPromptly) {
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#ifdef LLMGW_SANITIZER_ALLOCATOR
   GTEST_SKIP() << "the sanitizer's allocator replaces glibc's";
 #endif
   std::vector<char*> blocks;

@@ -17,6 +17,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "llmgateway/v1/generation.grpc.pb.h"
+#include "server/common/sanitizers.h"
 #include "tests/integration/fakellm_client.h"
 #include "tests/integration/gateway_fixture.h"
 #include "tests/integration/subprocess.h"
@@ -339,7 +340,7 @@ TEST(StreamIntegrationTest, SlowReaderHoldsTheUpstreamBackWithFlatMemory) {
   std::printf("slow reader (1 message/s, 4 s): gateway RSS %ld KiB before, %ld KiB max; "
               "caller received %zu bytes of text so far\n",
               rss_before, rss_max, text_bytes);
-#if !defined(__SANITIZE_ADDRESS__)
+#ifndef LLMGW_SANITIZER_ALLOCATOR
   // (ASan's quarantine keeps freed memory resident: RSS means little there.)
   // Without backpressure the gateway would hold the rest of the answer.
   EXPECT_LT(rss_max - rss_before, 16 * 1024);
