@@ -273,6 +273,9 @@ int main(int argc, char** argv) {
   }).detach();
   const int cancelled = (*server)->Drain(drain_timeout);
   if (cancelled > 0) LogWarning("drain timeout: cancelled ", cancelled, " call(s) still running");
+  // Room for the last line: with the queue still full of call lines (a slow
+  // stderr) it would be dropped, and it is the one operators wait for.
+  FlushLogs(absl::Seconds(5));
   LogInfo("drained; exiting");
   server->reset();
   return 0;
