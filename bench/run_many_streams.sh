@@ -110,14 +110,24 @@ pids+=("$gateway")
 gateway_port="$(port_from_log "$workdir/gateway.log" "$gateway")"
 
 clk_tck="$(getconf CLK_TCK)"
-# utime + stime of a process, or of each of its threads (tid comm ticks).
+# utime + stime of a process in ticks.
 cpu_ticks() { awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"; }
-thread_ticks() {
+# Each thread: tid, name, ns on a CPU and ns runnable but waiting for one
+# (/proc/PID/task/TID/schedstat): a thread that waits a lot is starved of
+# CPU, one that neither runs nor waits is blocked (idle).
+thread_times() {
   for t in /proc/"$1"/task/*; do
-    [[ -r "$t/stat" ]] || continue
+    [[ -r "$t/schedstat" ]] || continue
     printf '%s %s %s\n' "${t##*/}" "$(tr ' ' '_' <"$t/comm")" \
-      "$(awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "$t/stat" 2>/dev/null || echo 0)"
+      "$(cut -d' ' -f1-2 "$t/schedstat" 2>/dev/null || echo '0 0')"
   done
+}
+# TCP listen-queue overflows and SYN retransmissions, machine-wide: a
+# connect that overflowed a backlog costs its caller a 1 s SYN retry.
+tcp_counters() {
+  awk '/^TcpExt:/ { if (!h) { split($0, n); h = 1 } else { split($0, v);
+       for (i = 2; i <= NF; i++) if (n[i] ~ /^(ListenOverflows|ListenDrops|TCPSynRetrans)$/)
+         printf "%s=%s ", n[i], v[i] } }' /proc/net/netstat
 }
 
 # Every 0.5 s: time, gateway VmRSS and VmHWM (kB), threads, upstream CPU ticks.
@@ -135,7 +145,9 @@ sampler=$!
 load_before="$(cut -d' ' -f1-3 /proc/loadavg)"
 gw_before="$(cpu_ticks "$gateway")"
 up_before="$(cpu_ticks "$upstream")"
-thread_ticks "$gateway" >"$workdir/threads.before"
+up_sched_before="$(cut -d' ' -f1-2 "/proc/$upstream/schedstat")"
+thread_times "$gateway" >"$workdir/threads.before"
+tcp_before="$(tcp_counters)"
 if [[ "$perf" == 1 ]]; then
   perf record -g -o "$workdir/perf.data" -p "$gateway" >"$workdir/perf.log" 2>&1 &
   perf_pid=$!
@@ -152,8 +164,11 @@ status=0
 
 gw_after="$(cpu_ticks "$gateway")"
 up_after="$(cpu_ticks "$upstream")"
+up_sched_after="$(cut -d' ' -f1-2 "/proc/$upstream/schedstat")"
 load_after="$(cut -d' ' -f1-3 /proc/loadavg)"
-thread_ticks "$gateway" >"$workdir/threads.after"
+thread_times "$gateway" >"$workdir/threads.after"
+tcp_after="$(tcp_counters)"
+upstream_stats="$(curl -sS "http://127.0.0.1:$upstream_port/_stats" 2>&1 || true)"
 sleep 0.6  # one more sample after the last stream
 kill "$sampler" 2>/dev/null || true
 wait "$sampler" 2>/dev/null || true
@@ -163,10 +178,15 @@ if [[ "$perf" == 1 ]]; then
   wait "$perf_pid" 2>/dev/null || true
 fi
 
-echo "gateway threads by CPU during the run (s; name):"
+echo "gateway threads during the run: CPU s, runnable-but-waiting s, name (tid):"
 join <(sort "$workdir/threads.before") <(sort "$workdir/threads.after") 2>/dev/null |
-  awk -v hz="$clk_tck" '{ d = ($5 - $3) / hz; if (d > 0) printf "  %7.2f  %s (tid %s)\n", d, $4, $1 }' |
+  awk '{ run = ($6 - $3) / 1e9; wait = ($7 - $4) / 1e9;
+         if (run > 0.005) printf "  %7.2f %7.2f  %s (%s)\n", run, wait, $5, $1 }' |
   sort -rn | head -8
+echo "TCP (machine-wide) before: $tcp_before"
+echo "TCP (machine-wide) after:  $tcp_after"
+echo "fast_upstream: $upstream_stats"
+echo "$up_sched_before $up_sched_after" | awk '{ printf "fast_upstream thread: %.2f s CPU, %.2f s runnable-but-waiting\n", ($3 - $1) / 1e9, ($4 - $2) / 1e9 }'
 
 python3 - "$workdir" "$streams" "$deltas" "$stream_ms" "$clk_tck" "$gw_before" "$gw_after" \
   "$up_before" "$up_after" "$load_before" "$load_after" <<'EOF'
@@ -184,6 +204,19 @@ hwm = max((int(s[2]) for s in samples), default=0) / 1024
 threads = max((int(s[3]) for s in samples), default=0)
 gw_cpu = (float(gw1) - float(gw0)) / hz
 up_cpu = (float(up1) - float(up0)) / hz
+import re
+calls, attempts = [], []
+for line in open(f"{workdir}/gateway.log"):
+    if "rpc=GenerateStream" in line:
+        m = re.search(r" ms=(\d+)", line)
+        if m: calls.append(int(m.group(1)))
+        m = re.search(r"/\d+:(\d+)ms\]", line)
+        if m: attempts.append(int(m.group(1)))
+def pct(values, p):
+    values = sorted(values)
+    return values[min(len(values) - 1, int(p / 100 * len(values)))] if values else 0
+print(f"gateway log: {len(calls)} GenerateStream calls, call ms p50 {pct(calls, 50)} "
+      f"p99 {pct(calls, 99)}; upstream attempt ms p50 {pct(attempts, 50)} p99 {pct(attempts, 99)}")
 print(f"gateway: RSS peak sampled {rss_peak:.0f} MiB, VmHWM {hwm:.0f} MiB, threads max {threads}, "
       f"CPU {gw_cpu:.1f} s; upstream CPU {up_cpu:.1f} s; load average {load0} -> {load1}")
 if result is None:
