@@ -8,7 +8,12 @@
 # signals too. Not run in CI.
 #
 # Usage: bash bench/run_many_streams.sh [--streams N] [--deltas D] [--stream_ms MS]
-#                                       [--channels C] [--perf] [-- many_streams flags...]
+#                                       [--channels C] [--rt] [--perf]
+#                                       [-- many_streams flags...]
+#   --rt     run the gateway, the upstream and the client under SCHED_FIFO
+#            (`chrt -f 10`, root), as run_bench.sh --rt does: on a machine
+#            shared with builds they then get the CPU whenever they can run
+#            (the kernel's RT throttling still leaves others 5 % of it)
 #   --perf   also `perf record -g` the gateway for the run (perf.data in WORKDIR)
 # Environment:
 #   BAZEL        the bazel command, startup options included (default "bazel")
@@ -30,6 +35,7 @@ deltas=50
 stream_ms=5000
 channels=0
 perf=0
+rt=()
 client_flags=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -38,6 +44,7 @@ while [[ $# -gt 0 ]]; do
     --stream_ms) stream_ms="$2"; shift 2 ;;
     --channels) channels="$2"; shift 2 ;;
     --perf) perf=1; shift ;;
+    --rt) rt=(chrt -f 10); shift ;;
     --) shift; client_flags=("$@"); break ;;
     *) echo "run_many_streams: unknown argument $1" >&2; exit 2 ;;
   esac
@@ -90,7 +97,7 @@ port_from_log() {
   return 1
 }
 
-"$bin/bench/fast_upstream" --port=0 --stream_deltas="$deltas" --stream_ms="$stream_ms" \
+"${rt[@]}" "$bin/bench/fast_upstream" --port=0 --stream_deltas="$deltas" --stream_ms="$stream_ms" \
   >"$workdir/upstream.log" 2>&1 &
 upstream=$!
 pids+=("$upstream")
@@ -104,7 +111,7 @@ default_provider: "up"
 providers { name: "up" kind: "openai" base_url: "http://127.0.0.1:$upstream_port/v1" }
 limits { $GATEWAY_LIMITS }
 EOF
-"$bin/server/llm_gateway" --config="$workdir/gateway.textproto" >"$workdir/gateway.log" 2>&1 &
+"${rt[@]}" "$bin/server/llm_gateway" --config="$workdir/gateway.textproto" >"$workdir/gateway.log" 2>&1 &
 gateway=$!
 pids+=("$gateway")
 gateway_port="$(port_from_log "$workdir/gateway.log" "$gateway")"
@@ -156,9 +163,9 @@ fi
 
 echo "run_many_streams: $streams streams of $deltas deltas over $stream_ms ms;" \
   "gateway pid $gateway on :$gateway_port, upstream pid $upstream on :$upstream_port;" \
-  "load average $load_before; work dir $workdir"
+  "load average $load_before; ${rt[*]:-no chrt}; work dir $workdir"
 status=0
-"$bin/bench/many_streams" --target="127.0.0.1:$gateway_port" --streams="$streams" \
+"${rt[@]}" "$bin/bench/many_streams" --target="127.0.0.1:$gateway_port" --streams="$streams" \
   --channels="$channels" --expect_deltas="$deltas" "${client_flags[@]}" \
   | tee "$workdir/many_streams.out" || status=$?
 
