@@ -289,11 +289,11 @@ int main(int argc, char** argv) {
     if (++shown > 5) break;
     std::printf("  %d x %s\n", count, error.c_str());
   }
-  std::printf("  time to first delta ms: p50 %.1f p90 %.1f p99 %.1f max %.1f\n",
-              Percentile(ttfd, 50), Percentile(ttfd, 90), Percentile(ttfd, 99),
+  std::printf("  time to first delta ms: min %.1f p50 %.1f p90 %.1f p99 %.1f max %.1f\n",
+              ttfd.empty() ? 0.0 : ttfd.front(), Percentile(ttfd, 50), Percentile(ttfd, 90), Percentile(ttfd, 99),
               ttfd.empty() ? 0.0 : ttfd.back());
-  std::printf("  total stream time ms:   p50 %.1f p90 %.1f p99 %.1f max %.1f\n",
-              Percentile(total, 50), Percentile(total, 90), Percentile(total, 99), total.back());
+  std::printf("  total stream time ms:   min %.1f p50 %.1f p90 %.1f p99 %.1f max %.1f\n",
+              total.front(), Percentile(total, 50), Percentile(total, 90), Percentile(total, 99), total.back());
   std::printf("  wall %.2f s; this client: %.2f s CPU, %d threads while running\n",
               Ms(finished - begin) / 1000, cpu, threads_running);
 
