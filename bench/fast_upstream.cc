@@ -19,8 +19,8 @@
 // `GET /_stats` answers at once with {"requests","streams","in_flight",
 // "peak_in_flight","connections","peak_connections"} (chat requests only,
 // streamed ones counted in both; in_flight counts from a request read to
-// its reply, or its stream's last chunk, written); `DELETE /_stats` first resets the two peaks to the current
-// values. SIGTERM/SIGINT print the same figures to stdout and exit 0.
+// its reply, or its stream's last chunk, written); `DELETE /_stats` first resets the two peaks to
+// the current values. SIGTERM/SIGINT print the same figures to stdout and exit 0.
 //
 // Usage: fast_upstream [--port=0] [--delay_ms=50] [--stream_deltas=50]
 //                      [--stream_ms=5000] [--timer_slack_us=1000]
@@ -101,7 +101,7 @@ struct Conn {
   std::string in;   // bytes read, not yet consumed
   std::string out;  // reply being written
   size_t out_off = 0;
-  bool waiting = false;  // a chat request sits in the timer queue
+  bool waiting = false;           // a chat request sits in the timer queue
   bool stream_requested = false;  // the request being parsed said "stream": true
   bool streaming = false;         // an SSE answer is being paced out
   int next_delta = 0;             // the stream's next event
@@ -128,14 +128,14 @@ bool WantsStream(std::string_view body) {
        at = body.find("\"stream\"", at + 1)) {
     if (at > 0 && body[at - 1] == '\\') continue;
     size_t i = at + 8;
-    while (i < body.size() && (body[i] == ' ' || body[i] == '\t' || body[i] == '\n' ||
-                               body[i] == '\r')) {
+    while (i < body.size() &&
+           (body[i] == ' ' || body[i] == '\t' || body[i] == '\n' || body[i] == '\r')) {
       ++i;
     }
     if (i >= body.size() || body[i] != ':') continue;
     ++i;
-    while (i < body.size() && (body[i] == ' ' || body[i] == '\t' || body[i] == '\n' ||
-                               body[i] == '\r')) {
+    while (i < body.size() &&
+           (body[i] == ' ' || body[i] == '\t' || body[i] == '\n' || body[i] == '\r')) {
       ++i;
     }
     if (body.substr(i, 4) == "true") return true;
@@ -345,9 +345,8 @@ class Server {
       result = Parsed::kHealth;
     }
     c.close_after = close;
-    c.stream_requested =
-        result == Parsed::kChat &&
-        WantsStream(std::string_view(c.in.data() + head_end + 4, content_length));
+    c.stream_requested = result == Parsed::kChat &&
+                         WantsStream(std::string_view(c.in.data() + head_end + 4, content_length));
     c.in.erase(0, total);
     return result;
   }
@@ -517,14 +516,14 @@ class Server {
                /*paced=*/true);
       return;
     }
-    const int n = std::snprintf(
-        event, sizeof(event),
-        "data: {\"id\":\"chatcmpl-bench-%llu\",\"object\":\"chat.completion.chunk\","
-        "\"created\":%lld,\"model\":\"fast-upstream\",\"choices\":[{\"index\":0,"
-        "\"delta\":{},\"finish_reason\":\"stop\"}],\"usage\":{\"prompt_tokens\":8,"
-        "\"completion_tokens\":%d,\"total_tokens\":%d}}\n\n",
-        static_cast<unsigned long long>(c.stream_id), static_cast<long long>(time(nullptr)),
-        stream_deltas_, stream_deltas_ + 8);
+    const int n =
+        std::snprintf(event, sizeof(event),
+                      "data: {\"id\":\"chatcmpl-bench-%llu\",\"object\":\"chat.completion.chunk\","
+                      "\"created\":%lld,\"model\":\"fast-upstream\",\"choices\":[{\"index\":0,"
+                      "\"delta\":{},\"finish_reason\":\"stop\"}],\"usage\":{\"prompt_tokens\":8,"
+                      "\"completion_tokens\":%d,\"total_tokens\":%d}}\n\n",
+                      static_cast<unsigned long long>(c.stream_id),
+                      static_cast<long long>(time(nullptr)), stream_deltas_, stream_deltas_ + 8);
     AppendChunk(c, std::string_view(event, static_cast<size_t>(n)));
     AppendChunk(c, "data: [DONE]\n\n");
     c.out.append("0\r\n\r\n");

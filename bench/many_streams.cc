@@ -7,13 +7,13 @@
 // Against bench/fast_upstream's streaming mode each stream's text is
 // "t0 t1 ... t<n-1> " (one token per upstream delta; the gateway may merge
 // deltas into fewer messages when a reader lags, so tokens are counted, not
-// messages). Prints p50/p90/p99/max of both times and the counts by status
+// messages). Prints min/p50/p90/p99/max of both times and the counts by status
 // code, then a `RESULT {json}` line for scripts. Exits 1 if any stream
 // failed or lost a delta.
+#include <grpcpp/grpcpp.h>
 #include <sys/resource.h>
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -24,8 +24,6 @@
 #include <mutex>
 #include <string>
 #include <vector>
-
-#include <grpcpp/grpcpp.h>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
@@ -156,12 +154,23 @@ double Percentile(const std::vector<double>& sorted, double p) {
 }
 
 std::string CodeName(grpc::StatusCode code) {
-  static const char* const kNames[] = {
-      "OK",          "CANCELLED",          "UNKNOWN",           "INVALID_ARGUMENT",
-      "DEADLINE_EXCEEDED", "NOT_FOUND",    "ALREADY_EXISTS",    "PERMISSION_DENIED",
-      "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION", "ABORTED",   "OUT_OF_RANGE",
-      "UNIMPLEMENTED", "INTERNAL",         "UNAVAILABLE",       "DATA_LOSS",
-      "UNAUTHENTICATED"};
+  static const char* const kNames[] = {"OK",
+                                       "CANCELLED",
+                                       "UNKNOWN",
+                                       "INVALID_ARGUMENT",
+                                       "DEADLINE_EXCEEDED",
+                                       "NOT_FOUND",
+                                       "ALREADY_EXISTS",
+                                       "PERMISSION_DENIED",
+                                       "RESOURCE_EXHAUSTED",
+                                       "FAILED_PRECONDITION",
+                                       "ABORTED",
+                                       "OUT_OF_RANGE",
+                                       "UNIMPLEMENTED",
+                                       "INTERNAL",
+                                       "UNAVAILABLE",
+                                       "DATA_LOSS",
+                                       "UNAUTHENTICATED"};
   const int i = static_cast<int>(code);
   return i >= 0 && i < 17 ? kNames[i] : std::to_string(i);
 }
@@ -290,10 +299,11 @@ int main(int argc, char** argv) {
     std::printf("  %d x %s\n", count, error.c_str());
   }
   std::printf("  time to first delta ms: min %.1f p50 %.1f p90 %.1f p99 %.1f max %.1f\n",
-              ttfd.empty() ? 0.0 : ttfd.front(), Percentile(ttfd, 50), Percentile(ttfd, 90), Percentile(ttfd, 99),
-              ttfd.empty() ? 0.0 : ttfd.back());
+              ttfd.empty() ? 0.0 : ttfd.front(), Percentile(ttfd, 50), Percentile(ttfd, 90),
+              Percentile(ttfd, 99), ttfd.empty() ? 0.0 : ttfd.back());
   std::printf("  total stream time ms:   min %.1f p50 %.1f p90 %.1f p99 %.1f max %.1f\n",
-              total.front(), Percentile(total, 50), Percentile(total, 90), Percentile(total, 99), total.back());
+              total.front(), Percentile(total, 50), Percentile(total, 90), Percentile(total, 99),
+              total.back());
   std::printf("  wall %.2f s; this client: %.2f s CPU, %d threads while running\n",
               Ms(finished - begin) / 1000, cpu, threads_running);
 
@@ -304,9 +314,9 @@ int main(int argc, char** argv) {
       "\"total_ms\":{\"p50\":%.1f,\"p90\":%.1f,\"p99\":%.1f,\"max\":%.1f},"
       "\"client_cpu_s\":%.2f,\"client_threads\":%d,\"codes\":{",
       n, channels, ok, failed, lost, static_cast<long long>(messages), Ms(started - begin),
-      Ms(finished - begin) / 1000, Percentile(ttfd, 50), Percentile(ttfd, 90),
-      Percentile(ttfd, 99), ttfd.empty() ? 0.0 : ttfd.back(), Percentile(total, 50),
-      Percentile(total, 90), Percentile(total, 99), total.back(), cpu, threads_running);
+      Ms(finished - begin) / 1000, Percentile(ttfd, 50), Percentile(ttfd, 90), Percentile(ttfd, 99),
+      ttfd.empty() ? 0.0 : ttfd.back(), Percentile(total, 50), Percentile(total, 90),
+      Percentile(total, 99), total.back(), cpu, threads_running);
   bool first = true;
   for (const auto& [code, count] : by_code) {
     std::printf("%s\"%s\":%d", first ? "" : ",", JsonEscape(code).c_str(), count);

@@ -75,7 +75,7 @@ mkdir -p "$workdir"
 pids=()
 sampler=""
 cleanup() {
-  [[ -n "$sampler" ]] && kill "$sampler" 2>/dev/null || true
+  if [[ -n "$sampler" ]]; then kill "$sampler" 2>/dev/null || true; fi
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
 }
