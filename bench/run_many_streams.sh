@@ -22,6 +22,8 @@
 #                /tmp/many-streams.* directory, kept)
 #   GATEWAY_LIMITS  extra fields for the config's `limits { }` block
 #                (default empty: the gateway's own defaults)
+#   GATEWAY      a gateway binary to run instead of the one built here (an
+#                A/B against another build)
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -111,7 +113,9 @@ default_provider: "up"
 providers { name: "up" kind: "openai" base_url: "http://127.0.0.1:$upstream_port/v1" }
 limits { $GATEWAY_LIMITS }
 EOF
-"${rt[@]}" "$bin/server/llm_gateway" --config="$workdir/gateway.textproto" >"$workdir/gateway.log" 2>&1 &
+gateway_binary="${GATEWAY:-$bin/server/llm_gateway}"
+echo "run_many_streams: gateway binary $gateway_binary"
+"${rt[@]}" "$gateway_binary" --config="$workdir/gateway.textproto" >"$workdir/gateway.log" 2>&1 &
 gateway=$!
 pids+=("$gateway")
 gateway_port="$(port_from_log "$workdir/gateway.log" "$gateway")"
