@@ -2,17 +2,28 @@
 //
 // `POST /v1/chat/completions` (or `/chat/completions`) is answered, after a
 // fixed --delay_ms, with a small chat.completion JSON; the request body is
-// read (Content-Length) and ignored. HTTP/1.1 keep-alive, one thread: epoll
-// for the sockets, a timerfd for the delays. Every reply waits the same
-// delay, so the pending replies are a FIFO whose front is the next deadline.
+// read (Content-Length) and otherwise ignored, except for `"stream": true`:
+// such a request gets, at once, an SSE response head (text/event-stream,
+// chunked) and then --stream_deltas chat.completion.chunk events paced
+// evenly over --stream_ms (delta i at i * stream_ms / stream_deltas; its
+// content is "t<i> "), then, at stream_ms, a chunk with finish_reason "stop"
+// and usage, and `data: [DONE]`.
 //
-// `GET /_stats` answers at once with
-// {"requests","in_flight","peak_in_flight","connections","peak_connections"}
-// (chat requests only; in_flight counts from a request read to its reply
-// written); `DELETE /_stats` first resets the two peaks to the current
-// values. SIGTERM/SIGINT print the same figures to stdout and exit 0.
+// HTTP/1.1 keep-alive, one thread: epoll for the sockets, one timerfd for
+// every deadline (delayed replies and the next event of each stream), kept
+// in a min-heap of (deadline, connection). Stream events due within
+// --timer_slack_us fire together, so 10,000 streams at 10 events/s each cost
+// at most one timer wake-up per slack period, not one per event; unary
+// replies keep their exact delay.
 //
-// Usage: fast_upstream [--port=0] [--delay_ms=50]
+// `GET /_stats` answers at once with {"requests","streams","in_flight",
+// "peak_in_flight","connections","peak_connections"} (chat requests only,
+// streamed ones counted in both; in_flight counts from a request read to
+// its reply, or its stream's last chunk, written); `DELETE /_stats` first resets the two peaks to
+// the current values. SIGTERM/SIGINT print the same figures to stdout and exit 0.
+//
+// Usage: fast_upstream [--port=0] [--delay_ms=50] [--stream_deltas=50]
+//                      [--stream_ms=5000] [--timer_slack_us=1000]
 // Prints "listening on 127.0.0.1:PORT" once it accepts connections.
 
 #include <arpa/inet.h>
@@ -33,8 +44,9 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
-#include <deque>
+#include <functional>
 #include <memory>
+#include <queue>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -44,6 +56,11 @@
 
 ABSL_FLAG(int, port, 0, "TCP port on 127.0.0.1 (0 picks a free one).");
 ABSL_FLAG(int, delay_ms, 50, "Delay before each chat completion is answered.");
+ABSL_FLAG(int, stream_deltas, 50, "Streamed requests: content deltas per stream.");
+ABSL_FLAG(int, stream_ms, 5000,
+          "Streamed requests: the deltas are paced evenly over this, then the stream ends.");
+ABSL_FLAG(int, timer_slack_us, 1000,
+          "Stream events due this soon are sent with the ones firing (fewer wake-ups).");
 
 namespace {
 
@@ -84,7 +101,12 @@ struct Conn {
   std::string in;   // bytes read, not yet consumed
   std::string out;  // reply being written
   size_t out_off = 0;
-  bool waiting = false;  // a chat request sits in the timer queue
+  bool waiting = false;           // a chat request sits in the timer queue
+  bool stream_requested = false;  // the request being parsed said "stream": true
+  bool streaming = false;         // an SSE answer is being paced out
+  int next_delta = 0;             // the stream's next event
+  int64_t stream_start_ns = 0;
+  uint64_t stream_id = 0;
   bool chat_in_flight = false;
   bool close_after = false;
   bool want_out = false;  // EPOLLOUT registered
@@ -94,7 +116,32 @@ struct Timer {
   int64_t deadline_ns;
   int fd;
   uint64_t gen;
+  bool paced;  // a stream's next event (may fire up to the slack early)
+  bool operator>(const Timer& other) const { return deadline_ns > other.deadline_ns; }
 };
+
+// Whether a JSON body has "stream": true at some level. A byte scan, not a
+// parser: the gateway's bodies put it at the top level, and a prompt that
+// contains the text `"stream": true` arrives escaped (\"stream\").
+bool WantsStream(std::string_view body) {
+  for (size_t at = body.find("\"stream\""); at != std::string_view::npos;
+       at = body.find("\"stream\"", at + 1)) {
+    if (at > 0 && body[at - 1] == '\\') continue;
+    size_t i = at + 8;
+    while (i < body.size() &&
+           (body[i] == ' ' || body[i] == '\t' || body[i] == '\n' || body[i] == '\r')) {
+      ++i;
+    }
+    if (i >= body.size() || body[i] != ':') continue;
+    ++i;
+    while (i < body.size() &&
+           (body[i] == ' ' || body[i] == '\t' || body[i] == '\n' || body[i] == '\r')) {
+      ++i;
+    }
+    if (body.substr(i, 4) == "true") return true;
+  }
+  return false;
+}
 
 // What ParseRequest found at the front of a connection's input.
 enum class Parsed {
@@ -111,7 +158,11 @@ enum class Parsed {
 
 class Server {
  public:
-  Server(int port, int delay_ms) : delay_ns_(int64_t{delay_ms} * 1000000) {
+  Server(int port, int delay_ms, int stream_deltas, int stream_ms, int timer_slack_us)
+      : delay_ns_(int64_t{delay_ms} * 1000000),
+        stream_deltas_(std::max(stream_deltas, 0)),
+        stream_ns_(int64_t{std::max(stream_ms, 0)} * 1000000),
+        slack_ns_(int64_t{std::max(timer_slack_us, 0)} * 1000) {
     listen_fd_ = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (listen_fd_ < 0) Die("socket");
     int one = 1;
@@ -294,6 +345,8 @@ class Server {
       result = Parsed::kHealth;
     }
     c.close_after = close;
+    c.stream_requested = result == Parsed::kChat &&
+                         WantsStream(std::string_view(c.in.data() + head_end + 4, content_length));
     c.in.erase(0, total);
     return result;
   }
@@ -325,9 +378,10 @@ class Server {
   std::string StatsJson() const {
     char buf[256];
     std::snprintf(buf, sizeof(buf),
-                  "{\"requests\":%llu,\"in_flight\":%lld,\"peak_in_flight\":%lld,"
-                  "\"connections\":%lld,\"peak_connections\":%lld}",
-                  static_cast<unsigned long long>(requests_), static_cast<long long>(in_flight_),
+                  "{\"requests\":%llu,\"streams\":%llu,\"in_flight\":%lld,"
+                  "\"peak_in_flight\":%lld,\"connections\":%lld,\"peak_connections\":%lld}",
+                  static_cast<unsigned long long>(requests_),
+                  static_cast<unsigned long long>(streams_), static_cast<long long>(in_flight_),
                   static_cast<long long>(peak_in_flight_), static_cast<long long>(connections_),
                   static_cast<long long>(peak_connections_));
     return buf;
@@ -353,9 +407,16 @@ class Server {
         c.out_off += static_cast<size_t>(n);
         continue;
       }
-      if (!c.out.empty()) {  // a reply went out in full
+      if (!c.out.empty()) {  // a reply (or a stream's events so far) went out in full
         c.out.clear();
         c.out_off = 0;
+        if (c.streaming) {  // more events to come on their timers
+          if (c.want_out) {
+            c.want_out = false;
+            Watch(c.fd, EPOLL_CTL_MOD, EPOLLIN);
+          }
+          return;
+        }
         if (c.chat_in_flight) {
           c.chat_in_flight = false;
           --in_flight_;
@@ -369,7 +430,7 @@ class Server {
         c.want_out = false;
         Watch(c.fd, EPOLL_CTL_MOD, EPOLLIN);
       }
-      if (c.waiting) return;
+      if (c.waiting || c.streaming) return;
       switch (ParseRequest(c)) {
         case Parsed::kIncomplete:
           return;
@@ -377,13 +438,14 @@ class Server {
           ++requests_;
           c.chat_in_flight = true;
           peak_in_flight_ = std::max(peak_in_flight_, ++in_flight_);
-          if (delay_ns_ <= 0) {
+          if (c.stream_requested) {
+            ++streams_;
+            StartStream(c);
+          } else if (delay_ns_ <= 0) {
             SetChatReply(c);
           } else {
-            const int64_t deadline = NowNs() + delay_ns_;
             c.waiting = true;
-            if (timers_.empty()) Arm(deadline);
-            timers_.push_back({deadline, c.fd, c.gen});
+            AddTimer(NowNs() + delay_ns_, c, /*paced=*/false);
           }
           break;
         case Parsed::kResetStats:
@@ -420,10 +482,72 @@ class Server {
     }
   }
 
+  // The SSE response head and the first event now; the rest on timers.
+  void StartStream(Conn& c) {
+    c.streaming = true;
+    c.next_delta = 0;
+    c.stream_start_ns = NowNs();
+    c.out.assign(
+        "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\n"
+        "Transfer-Encoding: chunked\r\n");
+    if (c.close_after) c.out.append("Connection: close\r\n");
+    c.out.append("\r\n");
+    c.out_off = 0;
+    c.stream_id = requests_;
+    AppendStreamEvent(c);  // delta 0 is due at once (or, with no deltas, the end)
+  }
+
+  // Appends the stream's next due event(s) to c.out as HTTP chunks and
+  // schedules the one after; at the end, the finish chunk, [DONE] and the
+  // last chunk, after which the connection takes its next request.
+  void AppendStreamEvent(Conn& c) {
+    char event[640];
+    if (c.next_delta < stream_deltas_) {
+      const int n = std::snprintf(
+          event, sizeof(event),
+          "data: {\"id\":\"chatcmpl-bench-%llu\",\"object\":\"chat.completion.chunk\","
+          "\"created\":%lld,\"model\":\"fast-upstream\",\"choices\":[{\"index\":0,"
+          "\"delta\":{%s\"content\":\"t%d \"},\"finish_reason\":null}]}\n\n",
+          static_cast<unsigned long long>(c.stream_id), static_cast<long long>(time(nullptr)),
+          c.next_delta == 0 ? "\"role\":\"assistant\"," : "", c.next_delta);
+      AppendChunk(c, std::string_view(event, static_cast<size_t>(n)));
+      ++c.next_delta;
+      AddTimer(c.stream_start_ns + stream_ns_ * c.next_delta / std::max(stream_deltas_, 1), c,
+               /*paced=*/true);
+      return;
+    }
+    const int n =
+        std::snprintf(event, sizeof(event),
+                      "data: {\"id\":\"chatcmpl-bench-%llu\",\"object\":\"chat.completion.chunk\","
+                      "\"created\":%lld,\"model\":\"fast-upstream\",\"choices\":[{\"index\":0,"
+                      "\"delta\":{},\"finish_reason\":\"stop\"}],\"usage\":{\"prompt_tokens\":8,"
+                      "\"completion_tokens\":%d,\"total_tokens\":%d}}\n\n",
+                      static_cast<unsigned long long>(c.stream_id),
+                      static_cast<long long>(time(nullptr)), stream_deltas_, stream_deltas_ + 8);
+    AppendChunk(c, std::string_view(event, static_cast<size_t>(n)));
+    AppendChunk(c, "data: [DONE]\n\n");
+    c.out.append("0\r\n\r\n");
+    c.streaming = false;  // Drive ends the request once this is written
+  }
+
+  static void AppendChunk(Conn& c, std::string_view data) {
+    char size[16];
+    const int n = std::snprintf(size, sizeof(size), "%zx\r\n", data.size());
+    c.out.append(size, static_cast<size_t>(n));
+    c.out.append(data.data(), data.size());
+    c.out.append("\r\n");
+  }
+
+  void AddTimer(int64_t deadline_ns, const Conn& c, bool paced) {
+    if (timers_.empty() || deadline_ns < timers_.top().deadline_ns) Arm(deadline_ns);
+    timers_.push({deadline_ns, c.fd, c.gen, paced});
+  }
+
   void Arm(int64_t deadline_ns) {
     itimerspec spec{};
     spec.it_value.tv_sec = deadline_ns / 1000000000;
     spec.it_value.tv_nsec = deadline_ns % 1000000000;
+    if (spec.it_value.tv_sec == 0 && spec.it_value.tv_nsec == 0) spec.it_value.tv_nsec = 1;
     if (timerfd_settime(timer_fd_, TFD_TIMER_ABSTIME, &spec, nullptr) != 0) Die("timerfd_settime");
   }
 
@@ -431,19 +555,34 @@ class Server {
     uint64_t expirations;
     (void)!read(timer_fd_, &expirations, sizeof(expirations));
     const int64_t now = NowNs();
-    while (!timers_.empty() && timers_.front().deadline_ns <= now) {
-      const Timer t = timers_.front();
-      timers_.pop_front();
+    while (!timers_.empty() && timers_.top().deadline_ns <= now + slack_ns_) {
+      // A unary reply keeps its exact delay (the batch bench's ideal time
+      // counts on it); the stream events behind it wait for its wake-up.
+      if (!timers_.top().paced && timers_.top().deadline_ns > now) break;
+      const Timer t = timers_.top();
+      timers_.pop();
       Conn* c = Find(t.fd);
-      if (c == nullptr || c->gen != t.gen || !c->waiting) continue;  // closed meanwhile
-      c->waiting = false;
-      SetChatReply(*c);
+      if (c == nullptr || c->gen != t.gen) continue;  // closed meanwhile
+      if (c->streaming) {
+        // Events queue behind a slow reader's unwritten ones (c.out grows by
+        // one small event per period): the pacing is the upstream's, as a
+        // model's would be.
+        AppendStreamEvent(*c);
+      } else if (c->waiting) {
+        c->waiting = false;
+        SetChatReply(*c);
+      } else {
+        continue;
+      }
       Drive(*c);
     }
-    if (!timers_.empty()) Arm(timers_.front().deadline_ns);
+    if (!timers_.empty()) Arm(timers_.top().deadline_ns);
   }
 
   const int64_t delay_ns_;
+  const int stream_deltas_;
+  const int64_t stream_ns_;
+  const int64_t slack_ns_;
   int listen_fd_ = -1;
   int epoll_fd_ = -1;
   int timer_fd_ = -1;
@@ -451,8 +590,11 @@ class Server {
   int port_ = 0;
   uint64_t next_gen_ = 0;
   std::vector<std::unique_ptr<Conn>> conns_;  // by fd
-  std::deque<Timer> timers_;                  // deadlines in order: one fixed delay
+  // Every pending deadline, earliest on top. A closed connection's entries
+  // stay until they come up (its gen no longer matches).
+  std::priority_queue<Timer, std::vector<Timer>, std::greater<Timer>> timers_;
   uint64_t requests_ = 0;
+  uint64_t streams_ = 0;
   int64_t in_flight_ = 0;
   int64_t peak_in_flight_ = 0;
   int64_t connections_ = 0;
@@ -469,7 +611,9 @@ int main(int argc, char** argv) {
     limit.rlim_cur = limit.rlim_max;
     setrlimit(RLIMIT_NOFILE, &limit);
   }
-  Server server(absl::GetFlag(FLAGS_port), absl::GetFlag(FLAGS_delay_ms));
+  Server server(absl::GetFlag(FLAGS_port), absl::GetFlag(FLAGS_delay_ms),
+                absl::GetFlag(FLAGS_stream_deltas), absl::GetFlag(FLAGS_stream_ms),
+                absl::GetFlag(FLAGS_timer_slack_us));
   std::printf("listening on 127.0.0.1:%d\n", server.port());
   std::fflush(stdout);
   server.Run();
