@@ -55,9 +55,11 @@ if tests/consumer_workspace/run_consumer_test.sh; then passed=$((passed + 1)); e
 # by a crash, a hang or a broken invariant (reproducer in its test.outputs).
 fuzz_targets=$(bazel query 'attr(tags, "\bfuzz\b", tests(//...))' 2>/dev/null)
 if [ -z "$fuzz_targets" ]; then echo "no fuzz targets found"; failed=$((failed + 1)); fi
+# Not built or run here: the fuzz corpus tests (each NAME_run replays the
+# same corpus first) and tests with no C++ of ours to check (no_sanitizer).
 # shellcheck disable=SC2086  # one target per word
 run_bazel asan+ubsan+fuzz --config=fuzz --test_env=FUZZ_SECONDS="${FUZZ_SECONDS:-10}" \
-  //... $fuzz_targets
+  --build_tests_only --test_tag_filters=-fuzz_corpus,-no_sanitizer //... $fuzz_targets
 
 run_bazel tsan --config=tsan //server/http/... //server/routing/... //server/batch/... //server/metrics/... \
   //server/common/... //server/auth/... \

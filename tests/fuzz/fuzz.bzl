@@ -4,7 +4,7 @@
   NAME_corpus_test   replays every corpus file through the entry point with a
                      plain main, so it runs in every `bazel test //...` (and under
                      the asan/ubsan configs) with any compiler: found crashes
-                     stay fixed
+                     stay fixed. Tagged "fuzz_corpus"
   NAME_run           fuzzes from the corpus for $FUZZ_SECONDS (default 20);
                      tagged manual and "fuzz" (CI runs these with --config=fuzz)
                      and "external" (never cached: each run explores anew)
@@ -37,6 +37,9 @@ def llm_fuzz_test(name, srcs, deps, max_len = 0, size = "small"):
         args = ["$(locations :%s)" % corpus],
         data = [":" + corpus],
         deps = deps + ["//tests/fuzz:replay_main"],
+        # CI's --config=fuzz stage skips it: NAME_run replays the same corpus
+        # first, under the same sanitizers (scripts/test.sh).
+        tags = ["fuzz_corpus"],
     )
     native.sh_test(
         name = name + "_run",
