@@ -136,6 +136,11 @@ class EngineTest : public ::testing::Test {
   std::vector<std::unique_ptr<Recorder>> open_;
 };
 
+// One target, no retry: an attempt's outcome is the call's.
+constexpr char kOneTargetNoRetry[] = R"pb(
+  models { name: "m" provider: "a" retry { max_retries: 0 } }
+)pb";
+
 constexpr char kPrimaryWithFallback[] = R"pb(
   models { name: "m" provider: "a" upstream_model: "ma" fallbacks: "f" }
   models { name: "f" provider: "b" upstream_model: "mb" }
@@ -343,7 +348,7 @@ TEST_F(EngineTest, AuthFailureNotFoundAndSpentQuotaMoveOnWithoutRetry) {
 }
 
 TEST_F(EngineTest, TheKeyNeverReachesTheStatusMessage) {
-  Build(R"pb(models { name: "m" provider: "a" retry { max_retries: 0 } })pb");
+  Build(kOneTargetNoRetry);
   Recorder& r = *Open();
   Start(&r, "m", true);
   transport_.Head(1, 200);
@@ -395,10 +400,7 @@ TEST_F(EngineTest, AfterTheFirstDeltaAFailureEndsTheCall) {
 // No Accept-Encoding is sent: a compressed answer is a bad response (and
 // retried like one), whether unary or streamed, never parsed as garbage.
 TEST_F(EngineTest, ACompressedBodyIsABadResponseSayingSo) {
-  Build(R"pb(
-    retry { max_retries: 0 }
-    models { name: "m" provider: "a" upstream_model: "ma" }
-  )pb");
+  Build(kOneTargetNoRetry);
   Recorder& unary = *Open();
   Start(&unary, "m");
   transport_.Respond(1, 200, "\x1f\x8b\x08\x00garbage", {{"content-encoding", "gzip"}});
@@ -431,10 +433,7 @@ TEST_F(EngineTest, ACompressedBodyIsABadResponseSayingSo) {
 // curl's specific words name the upstream's address: the attempt record
 // (for the log) keeps them, the caller's status does not.
 TEST_F(EngineTest, NetworkDetailGoesToTheAttemptRecordOnly) {
-  Build(R"pb(
-    retry { max_retries: 0 }
-    models { name: "m" provider: "a" upstream_model: "ma" }
-  )pb");
+  Build(kOneTargetNoRetry);
   Recorder& r = *Open();
   Start(&r, "m");
   transport_.Complete(1, http::WithNetworkDetail(
