@@ -29,6 +29,7 @@
 #include <curl/curl.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -52,6 +53,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "server/http/connection_reuse.h"
 
 namespace llmgateway::http {
 namespace {
@@ -115,6 +117,11 @@ struct Transfer {
   CURL* easy = nullptr;
   curl_slist* header_list = nullptr;
   std::chrono::steady_clock::time_point started;
+  // See ConnectionReuse. Counted there from StartTransfer to completion.
+  uint64_t origin = ConnectionReuse::kMultiplexed;
+  ConnectionReuse* connections = nullptr;
+  ConnectionReuse::Decision reuse;
+  bool counted = false;
 
   ResponseHead head;
   bool head_delivered = false;
@@ -266,6 +273,25 @@ int SeekCallback(void* userdata, curl_off_t /*offset*/, int /*origin*/) {
   // curl seeks only to send the body again (no resumed uploads here).
   static_cast<Transfer*>(userdata)->resend_refused = true;
   return CURL_SEEKFUNC_FAIL;
+}
+
+// CURLOPT_OPENSOCKETFUNCTION and CLOSESOCKETFUNCTION, for transfers whose
+// connections ConnectionReuse counts. The close callback's data is the
+// ConnectionReuse, not the Transfer: curl closes a connection long after the
+// transfer that opened it is gone.
+curl_socket_t OpenSocketCallback(void* clientp, curlsocktype purpose, curl_sockaddr* address) {
+  const curl_socket_t fd =
+      socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
+  if (fd != CURL_SOCKET_BAD && purpose == CURLSOCKTYPE_IPCXN) {
+    const Transfer& t = *static_cast<Transfer*>(clientp);
+    t.connections->OnSocketOpened(fd, t.origin);
+  }
+  return fd;
+}
+
+int CloseSocketCallback(void* clientp, curl_socket_t fd) {
+  static_cast<ConnectionReuse*>(clientp)->OnSocketClosed(fd);
+  return close(fd);
 }
 
 // Serves the POST body from the Transfer's request: curl copies it into its
@@ -449,6 +475,9 @@ class HttpClient::Loop {
   void Shutdown();
 
   const Options options_;
+  // Loop thread only, and ~Loop's curl_multi_cleanup (which closes the
+  // cached connections through CloseSocketCallback).
+  ConnectionReuse connections_;
   CURLM* const multi_;
   // epoll over curl's sockets and wake_fd_ (an eventfd other threads write).
   const int epoll_fd_;
@@ -483,6 +512,8 @@ class HttpClient::Loop {
 
 HttpClient::Loop::Loop(const Options& options)
     : options_(options),
+      connections_(static_cast<size_t>(std::max(options.max_idle_connections, 0)),
+                   options.max_host_connections > 0),
       multi_((GlobalInitOnce(), curl_multi_init())),
       epoll_fd_(epoll_create1(EPOLL_CLOEXEC)),
       wake_fd_(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {
@@ -498,8 +529,7 @@ HttpClient::Loop::Loop(const Options& options)
   curl_multi_setopt(multi_, CURLMOPT_SOCKETDATA, this);
   curl_multi_setopt(multi_, CURLMOPT_TIMERFUNCTION, &Loop::OnCurlTimer);
   curl_multi_setopt(multi_, CURLMOPT_TIMERDATA, this);
-  curl_multi_setopt(multi_, CURLMOPT_MAXCONNECTS,
-                    static_cast<long>(options_.max_idle_connections));
+  curl_multi_setopt(multi_, CURLMOPT_MAXCONNECTS, connections_.MaxConnects());
   if (options_.max_host_connections > 0) {
     curl_multi_setopt(multi_, CURLMOPT_MAX_HOST_CONNECTIONS,
                       static_cast<long>(options_.max_host_connections));
@@ -830,6 +860,14 @@ void HttpClient::Loop::StartTransfer(std::unique_ptr<Transfer> t) {
                          absl::InternalError("curl_easy_init failed"));
     return;
   }
+  // Only HTTP/1.1 transfers are counted: see Configure for which those are.
+  if (t->request.pausable || !absl::StartsWithIgnoreCase(t->request.url, "https://")) {
+    t->origin = ConnectionReuse::OriginKey(t->request.url);
+  }
+  t->connections = &connections_;
+  t->reuse = connections_.OnStart(t->origin);
+  t->counted = true;
+  curl_multi_setopt(multi_, CURLMOPT_MAXCONNECTS, connections_.MaxConnects());
   absl::Status status = Configure(*t);
   if (!status.ok()) {
     CompleteUnregistered(std::move(t), std::move(status));
@@ -900,6 +938,14 @@ absl::Status HttpClient::Loop::Configure(Transfer& t) {
   set(CURLOPT_SSL_VERIFYHOST, 2L);
   if (!r.ca_file.empty()) set(CURLOPT_CAINFO, r.ca_file.c_str());
   set(CURLOPT_SUPPRESS_CONNECT_HEADERS, 1L);
+  if (t.origin != ConnectionReuse::kMultiplexed) {
+    set(CURLOPT_OPENSOCKETFUNCTION, &OpenSocketCallback);
+    set(CURLOPT_OPENSOCKETDATA, static_cast<void*>(&t));
+    set(CURLOPT_CLOSESOCKETFUNCTION, &CloseSocketCallback);
+    set(CURLOPT_CLOSESOCKETDATA, static_cast<void*>(t.connections));
+    if (t.reuse.fresh_connect) set(CURLOPT_FRESH_CONNECT, 1L);
+    if (t.reuse.forbid_reuse) set(CURLOPT_FORBID_REUSE, 1L);
+  }
   // No CURLOPT_ACCEPT_ENCODING: decompression would let a paused transfer's
   // buffered data grow well past what was read off the socket.
   set(CURLOPT_HTTPHEADER, t.header_list);
@@ -981,6 +1027,10 @@ void HttpClient::Loop::Finish(TransferId id, absl::Status status) {
 void HttpClient::Loop::CompleteUnregistered(std::unique_ptr<Transfer> t,
                                             absl::Status status) {
   TransferHandler* const handler = t->handler;
+  if (t->counted) {
+    connections_.OnFinish(t->origin);
+    curl_multi_setopt(multi_, CURLMOPT_MAXCONNECTS, connections_.MaxConnects());
+  }
   t.reset();  // curl_easy_cleanup, before the handler hears of it.
   active_.fetch_sub(1, std::memory_order_relaxed);
   handler->OnComplete(std::move(status));

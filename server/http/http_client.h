@@ -47,7 +47,9 @@ struct HttpResponse {
 class HttpClient : public Transport {
  public:
   struct Options {
-    // Connections kept open for reuse (CURLMOPT_MAXCONNECTS).
+    // Idle connections kept open for reuse. An HTTP/1.1 transfer that starts
+    // while this many transfers or more are in flight closes its connection
+    // when done; beyond it, curl closes the oldest idle one.
     int max_idle_connections = 1024;
     // Per-host limit on open connections (0: none); transfers beyond it queue.
     int max_host_connections = 0;

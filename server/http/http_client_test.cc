@@ -787,6 +787,76 @@ TEST(HttpClientTest, ConnectionsAreReused) {
   EXPECT_EQ(server.requests_received(), 20);
 }
 
+// Sends `n` fetches at once to `server` and waits for every one to succeed.
+void FetchConcurrently(HttpClient& client, const TestHttpServer& server, int n) {
+  std::vector<std::unique_ptr<FetchWaiter>> waiters;
+  for (int i = 0; i < n; ++i) {
+    waiters.push_back(std::make_unique<FetchWaiter>());
+    client.Fetch(Get(server.Url("/")), waiters.back()->Callback());
+  }
+  for (auto& w : waiters) {
+    absl::StatusOr<HttpResponse> r = w->Wait();
+    EXPECT_TRUE(r.ok()) << r.status();
+  }
+}
+
+Script SlowReply(const TestRequest& req) {
+  Script s{Step::Delay(absl::Milliseconds(300))};
+  for (Step& step : Reply(200, req.target)) s.push_back(std::move(step));
+  return s;
+}
+
+// A burst opens fresh connections without searching the pool (see
+// ConnectionReuse); the next burst still finds them all idle and reuses them.
+TEST(HttpClientTest, ABurstReusesTheConnectionsOfTheLastOne) {
+  TestHttpServer server(SlowReply);
+  HttpClient client;
+  FetchConcurrently(client, server, 10);
+  EXPECT_EQ(server.connections_accepted(), 10);
+  FetchConcurrently(client, server, 10);
+  EXPECT_EQ(server.connections_accepted(), 10);
+  EXPECT_EQ(server.requests_received(), 20);
+  EXPECT_EQ(server.peer_closes(), 0);
+}
+
+// Of a burst larger than max_idle_connections, only that many connections are
+// kept; the others close as their transfers end.
+TEST(HttpClientTest, ABurstKeepsOnlyTheIdleBudget) {
+  TestHttpServer server(SlowReply);
+  HttpClient::Options options;
+  options.max_idle_connections = 4;
+  HttpClient client(options);
+  FetchConcurrently(client, server, 20);
+  EXPECT_EQ(server.connections_accepted(), 20);
+  EXPECT_TRUE(WaitFor([&] { return server.peer_closes() == 16; }, absl::Seconds(10)))
+      << server.peer_closes();
+  for (int i = 0; i < 8; ++i) {
+    absl::StatusOr<HttpResponse> r = FetchSync(client, Get(server.Url("/again")));
+    ASSERT_TRUE(r.ok()) << r.status();
+  }
+  FetchConcurrently(client, server, 4);
+  EXPECT_EQ(server.connections_accepted(), 20);
+  EXPECT_EQ(server.peer_closes(), 16);
+}
+
+// Cancels queued right behind a burst of starts each find their transfer.
+TEST(HttpClientTest, CancelsQueuedBehindABurstOfStarts) {
+  TestHttpServer server([](const TestRequest&) { return Script{Step::Hang()}; });
+  constexpr int kTransfers = 150;
+  std::vector<std::unique_ptr<RecordingHandler>> handlers;
+  std::vector<HttpClient::TransferId> ids;
+  HttpClient client;
+  for (int i = 0; i < kTransfers; ++i) {
+    handlers.push_back(std::make_unique<RecordingHandler>());
+    ids.push_back(client.Start(Get(server.Url("/")), handlers.back().get()));
+  }
+  for (HttpClient::TransferId id : ids) client.Cancel(id);
+  for (auto& h : handlers) {
+    EXPECT_EQ(h->WaitComplete().code(), absl::StatusCode::kCancelled);
+  }
+  EXPECT_EQ(client.ActiveTransfers(), 0u);
+}
+
 TEST(HttpClientTest, TwoHundredConcurrentSlowTransfers) {
   constexpr int kTransfers = 200;
   TestHttpServer server([](const TestRequest& req) {
