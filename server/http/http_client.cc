@@ -3,8 +3,8 @@
 //   every Transfer, first inside a queued Start command (pending_), then in
 //   transfers_ (loop thread only) until it completes.
 // - A Transfer owns its easy handle, its header list and its HttpRequest (curl
-//   reads the URL from it, and the read callback serves the POST body from it,
-//   in place), and borrows the TransferHandler.
+//   reads the URL and the POST body from it, in place), and borrows the
+//   TransferHandler.
 // - The Loop owns every timer's and posted fn: inside a queued command, then
 //   in timers_ / posted_ (loop thread only). A fn is destroyed on the loop
 //   thread right after it runs, or by CancelTimer without running; never
@@ -135,8 +135,6 @@ struct Transfer {
   // Cancel() was called on the loop thread (from a handler callback): stop
   // delivering at once, without waiting for the queued command.
   bool cancel_requested = false;
-  // Of request.body, already handed to curl by ReadCallback.
-  size_t body_sent = 0;
   // PrereqCallback has let the request go out once.
   bool request_sent = false;
   // curl wanted to send the request again, and was refused.
@@ -248,15 +246,12 @@ size_t WriteCallback(char* data, size_t size, size_t nmemb, void* userdata) {
 // HTTP/1.1; and after a 417 answer to "Expect: 100-continue", with no bound
 // (a caller-set Expect header survives the retry: thousands of sends).
 // A POST may not be safe to repeat, and retrying is the call engine's
-// decision (backoff, another upstream), so both guards below fail instead:
-// - every re-send passes through curl's DO state, which calls the pre-request
-//   callback first: the second call aborts (CURLE_ABORTED_BY_CALLBACK);
-// - a re-send after body bytes went out rewinds the body first, before DO:
-//   the seek callback fails that (CURLE_SEND_FAIL_REWIND). With
-//   CURLOPT_POSTFIELDS curl would rewind by itself.
-// The seek guard alone would miss 0-byte bodies and re-sends before any body
-// byte went out (curl rewinds only if writebytecount > 0). A refused re-send
-// may already have opened a fresh connection; no request goes out on it.
+// decision (backoff, another upstream), so this guard fails instead: every
+// re-send passes through curl's DO state, which calls the pre-request
+// callback first, and the second call aborts (CURLE_ABORTED_BY_CALLBACK).
+// That holds whatever curl rewound before (a CURLOPT_POSTFIELDS body it
+// rewinds by itself) and for bodies of 0 bytes. A refused re-send may already
+// have opened a fresh connection; no request goes out on it.
 int PrereqCallback(void* clientp, char* /*conn_primary_ip*/,
                    char* /*conn_local_ip*/, int /*conn_primary_port*/,
                    int /*conn_local_port*/) {
@@ -267,12 +262,6 @@ int PrereqCallback(void* clientp, char* /*conn_primary_ip*/,
   }
   t.request_sent = true;
   return CURL_PREREQFUNC_OK;
-}
-
-int SeekCallback(void* userdata, curl_off_t /*offset*/, int /*origin*/) {
-  // curl seeks only to send the body again (no resumed uploads here).
-  static_cast<Transfer*>(userdata)->resend_refused = true;
-  return CURL_SEEKFUNC_FAIL;
 }
 
 // CURLOPT_OPENSOCKETFUNCTION and CLOSESOCKETFUNCTION, for transfers whose
@@ -292,18 +281,6 @@ curl_socket_t OpenSocketCallback(void* clientp, curlsocktype purpose, curl_socka
 int CloseSocketCallback(void* clientp, curl_socket_t fd) {
   static_cast<ConnectionReuse*>(clientp)->OnSocketClosed(fd);
   return close(fd);
-}
-
-// Serves the POST body from the Transfer's request: curl copies it into its
-// upload buffer, nothing else does.
-size_t ReadCallback(char* buffer, size_t size, size_t nitems, void* userdata) {
-  Transfer& t = *static_cast<Transfer*>(userdata);
-  if (t.cancel_requested) return CURL_READFUNC_ABORT;
-  const std::string& body = t.request.body;
-  const size_t n = std::min(size * nitems, body.size() - t.body_sent);
-  std::memcpy(buffer, body.data() + t.body_sent, n);
-  t.body_sent += n;
-  return n;
 }
 
 // curl reports both budgets running out as CURLE_OPERATION_TIMEDOUT, and its
@@ -965,15 +942,12 @@ absl::Status HttpClient::Loop::Configure(Transfer& t) {
   if (r.method == HttpRequest::Method::kGet) {
     set(CURLOPT_HTTPGET, 1L);
   } else {
-    // POST with a known size and no POSTFIELDS: curl sends Content-Length
-    // and takes the body from the read callback (none for 0 bytes). Not
-    // POSTFIELDS: curl would rewind those by itself to re-send them.
-    set(CURLOPT_POST, 1L);
+    // The body in place (the Transfer owns it, curl does not copy it
+    // first). curl puts one under 64 KiB in the same send as the head: one
+    // syscall and one segment, where a read callback's body always went out
+    // in a send of its own. Never re-sent: see PrereqCallback.
     set(CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(r.body.size()));
-    set(CURLOPT_READFUNCTION, &ReadCallback);
-    set(CURLOPT_READDATA, static_cast<void*>(&t));
-    set(CURLOPT_SEEKFUNCTION, &SeekCallback);
-    set(CURLOPT_SEEKDATA, static_cast<void*>(&t));
+    set(CURLOPT_POSTFIELDS, r.body.data());
   }
   if (rc != CURLE_OK) {
     return absl::InternalError(

@@ -1097,8 +1097,9 @@ TEST(HttpClientResendTest, GetOnDeadReusedConnectionIsNotResent) {
   }
 }
 
-// The read callback serves bodies of every size, including none, across
-// curl's upload buffer boundary and over one reused connection.
+// Bodies of every size, including none, on both sides of curl's 64 KiB
+// boundary (below it the body goes out with the head) and over one reused
+// connection.
 TEST(HttpClientResendTest, PostBodiesArriveIntact) {
   TestHttpServer server([](const TestRequest& req) {
     return Reply(200, absl::StrCat(req.body.size()));
