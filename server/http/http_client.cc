@@ -463,6 +463,8 @@ class HttpClient::Loop {
   // Loop thread only.
   absl::flat_hash_map<TransferId, std::unique_ptr<Transfer>> transfers_;
   std::vector<Command> draining_;
+  // ReapFinished's, kept for its capacity.
+  std::vector<std::pair<TransferId, CURLcode>> finished_;
   std::map<TimerKey, absl::AnyInvocable<void()>> timers_;
   absl::flat_hash_map<TimerId, Clock::time_point> timer_deadlines_;
   std::vector<absl::AnyInvocable<void()>> posted_;
@@ -973,19 +975,25 @@ void HttpClient::Loop::ResumeTransfer(TransferId id) {
 }
 
 void HttpClient::Loop::ReapFinished() {
+  // Every message is read before any handle is removed: curl 7.88's
+  // curl_multi_remove_handle walks the messages still queued, which made
+  // reaping N transfers that ended together O(N^2).
   int left = 0;
   while (CURLMsg* msg = curl_multi_info_read(multi_, &left)) {
     if (msg->msg != CURLMSG_DONE) continue;
-    // msg dies with curl_multi_remove_handle: copy what is needed first.
-    CURL* const easy = msg->easy_handle;
-    const CURLcode code = msg->data.result;
     char* priv = nullptr;
-    curl_easy_getinfo(easy, CURLINFO_PRIVATE, &priv);
-    Transfer& t = *reinterpret_cast<Transfer*>(priv);
+    curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &priv);
+    finished_.emplace_back(reinterpret_cast<Transfer*>(priv)->id, msg->data.result);
+  }
+  // By id: a handler's OnComplete may start transfers, never end one (a
+  // Cancel from it is queued), so each is still registered here.
+  for (const auto& [id, code] : finished_) {
+    Transfer& t = *transfers_.at(id);
     // A whole response always had a head; this covers the unexpected.
     if (code == CURLE_OK && !t.head_delivered) DeliverHead(t);
-    Finish(t.id, TransportStatus(t, code));
+    Finish(id, TransportStatus(t, code));
   }
+  finished_.clear();
 }
 
 void HttpClient::Loop::Finish(TransferId id, absl::Status status) {
