@@ -13,8 +13,10 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
 #include "server/common/log.h"
@@ -229,6 +231,58 @@ TEST(LogWriterTest, CanStartAgainAfterStop) {
   writer.Write("b\n");
   EXPECT_TRUE(writer.Flush(absl::InfiniteDuration()));
   EXPECT_EQ(pipe.ReadAvailable(), "a\nb\n");
+}
+
+// Whether `text` reaches the pipe within `within`.
+bool Arrives(Pipe& pipe, std::string* seen, absl::string_view text, absl::Duration within) {
+  const absl::Time deadline = absl::Now() + within;
+  while (true) {
+    *seen += pipe.ReadAvailable();
+    if (absl::StrContains(*seen, text)) return true;
+    if (absl::Now() >= deadline) return false;
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+}
+
+TEST(LogWriterTest, BatchesLinesBehindAWriteOutUntilTheWindowEnds) {
+  Pipe pipe;
+  LogWriter::Options options = To(pipe);
+  options.batch_window = absl::Hours(1);
+  LogWriter writer(options);
+  writer.Start();
+  std::string seen;
+  // Into an idle writer: out at once.
+  writer.Write("first\n");
+  ASSERT_TRUE(Arrives(pipe, &seen, "first\n", absl::Seconds(30)));
+  // The writer now gathers for an hour: these wait...
+  writer.Write("second\n");
+  writer.Write("third\n");
+  EXPECT_FALSE(Arrives(pipe, &seen, "second", absl::Milliseconds(200)));
+  // ...until a Flush cuts the window short.
+  EXPECT_TRUE(writer.Flush(absl::InfiniteDuration()));
+  EXPECT_TRUE(Arrives(pipe, &seen, "second\nthird\n", absl::Seconds(30)));
+  // So does Stop.
+  writer.Write("fourth\n");
+  writer.Stop();
+  EXPECT_TRUE(Arrives(pipe, &seen, "fourth\n", absl::Seconds(30)));
+  EXPECT_EQ(seen, "first\nsecond\nthird\nfourth\n");
+}
+
+TEST(LogWriterTest, AHalfFullQueueCutsTheWindowShort) {
+  Pipe pipe;
+  LogWriter::Options options = To(pipe);
+  options.batch_window = absl::Hours(1);
+  options.max_lines = 8;
+  LogWriter writer(options);
+  writer.Start();
+  std::string seen;
+  writer.Write("0\n");
+  ASSERT_TRUE(Arrives(pipe, &seen, "0\n", absl::Seconds(30)));
+  for (int i = 1; i <= 3; ++i) writer.Write(absl::StrCat(i, "\n"));
+  EXPECT_FALSE(Arrives(pipe, &seen, "1\n", absl::Milliseconds(200)));
+  writer.Write("4\n");  // the fourth waiting line: half of max_lines
+  EXPECT_TRUE(Arrives(pipe, &seen, "1\n2\n3\n4\n", absl::Seconds(30)));
+  EXPECT_EQ(writer.dropped(), 0u);
 }
 
 TEST(LogFormatTest, ParsesItsNames) {

@@ -42,39 +42,59 @@ void LogWriter::Write(std::string line) {
   }
   if (queue_.size() >= options_.max_lines ||
       queued_bytes_ + line.size() > options_.max_bytes) {
-    // Reported after what is queued; an empty queue would not wake the writer.
-    const bool wake = ++unreported_drops_ == 1 && queue_.empty();
+    // Reported after what is queued; an idle writer needs waking for it.
+    ++unreported_drops_;
+    const bool wake = std::exchange(writer_idle_, false);
     lock.unlock();
     if (wake) wake_.notify_one();
     dropped_.fetch_add(1, std::memory_order_relaxed);
     if (options_.on_drop) options_.on_drop();
     return;
   }
+  const bool was_half_full = HalfFullLocked();
   queued_bytes_ += line.size();
   queue_.push_back(std::move(line));
   ++accepted_;
-  const bool was_empty = queue_.size() == 1;
+  // An idle writer is woken; a busy one comes back for the line by itself,
+  // unless the queue is filling up.
+  const bool wake = std::exchange(writer_idle_, false) || (!was_half_full && HalfFullLocked());
   lock.unlock();
-  // The writer waits only on an empty queue: later lines need no wake-up.
-  if (was_empty) wake_.notify_one();
+  if (wake) wake_.notify_one();
+}
+
+bool LogWriter::HalfFullLocked() const {
+  return queue_.size() >= options_.max_lines / 2 || queued_bytes_ >= options_.max_bytes / 2;
 }
 
 bool LogWriter::Flush(absl::Duration timeout) {
   std::unique_lock<std::mutex> lock(mu_);
   const uint64_t target = accepted_;
   auto caught_up = [&] { return done_ >= target || !running_; };
+  // Cuts the writer's batch window short while this waits.
+  ++flushers_;
+  wake_.notify_one();
+  bool ok = true;
   if (timeout == absl::InfiniteDuration()) {
     written_.wait(lock, caught_up);
-    return true;
+  } else {
+    ok = written_.wait_for(lock, absl::ToChronoNanoseconds(timeout), caught_up);
   }
-  return written_.wait_for(lock, absl::ToChronoNanoseconds(timeout), caught_up);
+  --flushers_;
+  return ok;
 }
 
 void LogWriter::Run() {
   std::vector<std::string> batch;
   std::unique_lock<std::mutex> lock(mu_);
+  const auto window = absl::ToChronoNanoseconds(options_.batch_window);
+  bool gather = false;  // the last round wrote something
   while (true) {
+    if (gather && options_.batch_window > absl::ZeroDuration()) {
+      wake_.wait_for(lock, window, [&] { return stopping_ || flushers_ > 0 || HalfFullLocked(); });
+    }
+    writer_idle_ = queue_.empty() && unreported_drops_ == 0 && !stopping_;
     wake_.wait(lock, [&] { return !queue_.empty() || unreported_drops_ > 0 || stopping_; });
+    writer_idle_ = false;
     if (queue_.empty() && unreported_drops_ == 0) {
       // Stopping, and everything queued is written: from here on Write()
       // writes itself, after all of it.
@@ -95,6 +115,7 @@ void LogWriter::Run() {
     batch.clear();
     lock.lock();
     done_ += written;
+    gather = true;
     written_.notify_all();
   }
   lock.unlock();

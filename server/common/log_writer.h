@@ -4,6 +4,12 @@
 // return at once; when the bounded queue is full the line is dropped and
 // counted, and the writer says so in a line of its own when it can.
 //
+// A line into an idle writer is written at once. After each write-out the
+// writer gathers lines for `batch_window` before the next, without being
+// woken for each: under a steady stream of call lines that is one wake-up
+// per window instead of two context switches and a futex call per line.
+// Flush, Stop and a half-full queue cut the window short.
+//
 // std::mutex and std::condition_variable, not absl::Mutex: this code runs
 // under ThreadSanitizer, and Debian's Abseil is not TSan-instrumented.
 #ifndef LLM_GATEWAY_SERVER_COMMON_LOG_WRITER_H_
@@ -33,6 +39,9 @@ class LogWriter {
     // The queue's bounds: a line that would pass either is dropped.
     size_t max_lines = 4096;
     size_t max_bytes = 4 << 20;
+    // How long lines may wait for the next write-out once the writer is busy
+    // (see above). Zero: woken for every line.
+    absl::Duration batch_window = absl::Milliseconds(10);
     // The line that reports `n` dropped lines ('\n'-terminated), written by
     // the writer after the lines queued with them. Default:
     // "<n> log lines dropped\n".
@@ -72,6 +81,8 @@ class LogWriter {
 
  private:
   void Run();
+  // Past half of either bound: worth cutting the batch window short.
+  bool HalfFullLocked() const;
   // One write(2) per line (a line stays whole next to other writers of the
   // fd), retried on EINTR, a short write, and EAGAIN (non-blocking fd).
   void WriteLine(const std::string& line) const;
@@ -89,6 +100,8 @@ class LogWriter {
   uint64_t done_ = 0;                // of those, written, under mu_
   bool running_ = false;             // Write() queues; under mu_
   bool stopping_ = false;            // under mu_
+  bool writer_idle_ = false;         // waiting for any line; under mu_
+  int flushers_ = 0;                 // Flush() calls waiting; under mu_
   std::thread thread_;               // Start()/Stop()'s thread only
 };
 
