@@ -8,8 +8,10 @@
 # signals too. Not run in CI.
 #
 # Usage: bash bench/run_many_streams.sh [--streams N] [--deltas D] [--stream_ms MS]
-#                                       [--channels C] [--rt] [--perf]
+#                                       [--channels C] [--warm N] [--rt] [--perf]
 #                                       [-- many_streams flags...]
+#   --warm N run N bursts of the same size into the gateway first, and
+#            measure the next one (a warm gateway: see bench/README.md)
 #   --rt     run the gateway, the upstream and the client under SCHED_FIFO
 #            (`chrt -f 10`, root), as run_bench.sh --rt does: on a machine
 #            shared with builds they then get the CPU whenever they can run
@@ -36,6 +38,7 @@ streams=10000
 deltas=50
 stream_ms=5000
 channels=0
+warm=0
 perf=0
 rt=()
 client_flags=()
@@ -45,6 +48,7 @@ while [[ $# -gt 0 ]]; do
     --deltas) deltas="$2"; shift 2 ;;
     --stream_ms) stream_ms="$2"; shift 2 ;;
     --channels) channels="$2"; shift 2 ;;
+    --warm) warm="$2"; shift 2 ;;
     --perf) perf=1; shift ;;
     --rt) rt=(chrt -f 10); shift ;;
     --) shift; client_flags=("$@"); break ;;
@@ -150,6 +154,21 @@ sample() {
     sleep 0.5
   done
 }
+# --warm N: N bursts first, so the measured one meets a gateway whose
+# allocator already holds its memory (a cold gateway's first touch of fresh
+# pages made its ramp about twice as long). VmHWM then includes them.
+for ((i = 1; i <= warm; i++)); do
+  if ! "${rt[@]}" "$bin/bench/many_streams" --target="127.0.0.1:$gateway_port" \
+      --streams="$streams" --channels="$channels" --expect_deltas="$deltas" \
+      "${client_flags[@]}" >"$workdir/warm$i.out" 2>&1; then
+    echo "run_many_streams: warm-up burst $i failed:" >&2
+    cat "$workdir/warm$i.out" >&2
+    exit 1
+  fi
+  echo "run_many_streams: warm-up burst $i:$(grep 'time to first delta' "$workdir/warm$i.out" | cut -d: -f2-)"
+  sleep 2
+done
+
 sample >"$workdir/samples.txt" &
 sampler=$!
 
