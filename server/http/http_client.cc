@@ -117,11 +117,11 @@ struct Transfer {
   CURL* easy = nullptr;
   curl_slist* header_list = nullptr;
   std::chrono::steady_clock::time_point started;
-  // See ConnectionReuse. Counted there from StartTransfer to completion.
+  // See ConnectionReuse. Set (and counted there) from StartTransfer to
+  // completion.
   uint64_t origin = ConnectionReuse::kMultiplexed;
   ConnectionReuse* connections = nullptr;
   ConnectionReuse::Decision reuse;
-  bool counted = false;
 
   ResponseHead head;
   bool head_delivered = false;
@@ -262,6 +262,12 @@ int PrereqCallback(void* clientp, char* /*conn_primary_ip*/,
   }
   t.request_sent = true;
   return CURL_PREREQFUNC_OK;
+}
+
+// HTTP/2 is asked for over TLS only, and never for a pausable transfer (see
+// Configure): every other transfer is HTTP/1.1, one to a connection.
+bool MayMultiplex(const HttpRequest& r) {
+  return !r.pausable && absl::StartsWithIgnoreCase(r.url, "https://");
 }
 
 // CURLOPT_OPENSOCKETFUNCTION and CLOSESOCKETFUNCTION, for transfers whose
@@ -839,13 +845,9 @@ void HttpClient::Loop::StartTransfer(std::unique_ptr<Transfer> t) {
                          absl::InternalError("curl_easy_init failed"));
     return;
   }
-  // Only HTTP/1.1 transfers are counted: see Configure for which those are.
-  if (t->request.pausable || !absl::StartsWithIgnoreCase(t->request.url, "https://")) {
-    t->origin = ConnectionReuse::OriginKey(t->request.url);
-  }
+  if (!MayMultiplex(t->request)) t->origin = ConnectionReuse::OriginKey(t->request.url);
   t->connections = &connections_;
   t->reuse = connections_.OnStart(t->origin);
-  t->counted = true;
   curl_multi_setopt(multi_, CURLMOPT_MAXCONNECTS, connections_.MaxConnects());
   absl::Status status = Configure(*t);
   if (!status.ok()) {
@@ -903,7 +905,7 @@ absl::Status HttpClient::Loop::Configure(Transfer& t) {
   set(CURLOPT_TCP_KEEPALIVE, 1L);
   set(CURLOPT_HTTP_VERSION, static_cast<long>(r.pausable ? CURL_HTTP_VERSION_1_1
                                                           : CURL_HTTP_VERSION_2TLS));
-  if (!r.pausable && absl::StartsWithIgnoreCase(r.url, "https://")) {
+  if (MayMultiplex(r)) {
     // Wait for a connection still in its TLS handshake (ALPN may say h2)
     // rather than open another. Not for http://: curl 7.88 then parks every
     // further transfer to the host until one of them finishes (the HTTP/1.1
@@ -1009,7 +1011,7 @@ void HttpClient::Loop::Finish(TransferId id, absl::Status status) {
 void HttpClient::Loop::CompleteUnregistered(std::unique_ptr<Transfer> t,
                                             absl::Status status) {
   TransferHandler* const handler = t->handler;
-  if (t->counted) {
+  if (t->connections != nullptr) {
     connections_.OnFinish(t->origin);
     curl_multi_setopt(multi_, CURLMOPT_MAXCONNECTS, connections_.MaxConnects());
   }
